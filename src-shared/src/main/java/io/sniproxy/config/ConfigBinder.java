@@ -1,0 +1,348 @@
+package io.sniproxy.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Turns a positioned YAML tree into config records. Checks shape and types only (unknown keys,
+ * wrong kinds, bad enums, unparsable addresses and durations); every error is collected and
+ * binding goes on, so one run reports them all. Cross-field rules live in {@link ConfigValidator}.
+ */
+final class ConfigBinder {
+
+    private static final Set<String> ROOT_KEYS = Set.of(
+            "listeners", "routes", "timeouts", "limits", "security", "connectionPool", "accessLog");
+    private static final Set<String> LISTENER_KEYS = Set.of("name", "address", "protocol", "defaultBackend");
+    private static final Set<String> ROUTE_KEYS = Set.of("hostnames", "backend", "protocols", "proxyProtocol");
+    private static final Set<String> TIMEOUT_KEYS = Set.of("clientHello", "connect", "idle", "udpSession", "drain");
+    private static final Set<String> LIMIT_KEYS = Set.of("maxConnections", "maxClientHelloBytes", "maxUdpSessions");
+
+    static final String POOLING_REJECTED = "connectionPool.enabled must be false: a transparent proxy has nothing "
+            + "to pool. Every client connection needs its own backend connection (the bytes are the client's own "
+            + "TLS/QUIC session), so a pool could only hold sockets that no one can reuse - the leak that ran the "
+            + "seed project out of file descriptors. Remove the key or set it to false.";
+
+    private final String source;
+    private final List<ConfigError> errors;
+
+    ConfigBinder(String source, List<ConfigError> errors) {
+        this.source = source;
+        this.errors = errors;
+    }
+
+    Optional<ProxyConfig> bind(YamlNode root) {
+        int before = errors.size();
+        if (!(root instanceof YamlNode.Mapping map)) {
+            error(root, "", "the file must be a mapping with 'listeners:' and 'routes:', found " + YamlNode.describe(root));
+            return Optional.empty();
+        }
+        checkKeys(map, "", ROOT_KEYS);
+        List<Listener> listeners = list(map, "listeners", true, this::listener);
+        List<Route> routes = list(map, "routes", false, this::route);
+        Timeouts timeouts = timeouts(map.entries().get("timeouts"));
+        Limits limits = limits(map.entries().get("limits"));
+        Security security = new Security(bool(map, "security", "allowPrivateBackends", Security.DEFAULTS.allowPrivateBackends()));
+        AccessLog accessLog = new AccessLog(bool(map, "accessLog", "enabled", AccessLog.DEFAULTS.enabled()));
+        if (bool(map, "connectionPool", "enabled", false)) {
+            YamlNode.Mapping pool = (YamlNode.Mapping) map.entries().get("connectionPool").value();
+            error(pool.entries().get("enabled").value(), "connectionPool.enabled", POOLING_REJECTED);
+        }
+        if (errors.size() != before) {
+            return Optional.empty();
+        }
+        return Optional.of(new ProxyConfig(listeners, routes, timeouts, limits, security, accessLog));
+    }
+
+    private <T> List<T> list(YamlNode.Mapping parent, String key, boolean required,
+            java.util.function.BiFunction<YamlNode, String, T> element) {
+        YamlNode.Entry entry = parent.entries().get(key);
+        List<T> out = new ArrayList<>();
+        if (entry == null || isNull(entry.value())) {
+            if (required) {
+                error(parent, "", "'" + key + "' is missing; at least one is needed");
+            }
+            return out;
+        }
+        if (!(entry.value() instanceof YamlNode.Sequence seq)) {
+            error(entry.value(), key, "must be a list, found " + YamlNode.describe(entry.value()));
+            return out;
+        }
+        for (int i = 0; i < seq.items().size(); i++) {
+            T value = element.apply(seq.items().get(i), key + "[" + i + "]");
+            if (value != null) {
+                out.add(value);
+            }
+        }
+        return out;
+    }
+
+    private Listener listener(YamlNode node, String path) {
+        if (!(node instanceof YamlNode.Mapping map)) {
+            error(node, path, "a listener must be a mapping with name, address and protocol");
+            return null;
+        }
+        checkKeys(map, path, LISTENER_KEYS);
+        String name = requiredString(map, path, "name");
+        if (name != null && !name.matches("[A-Za-z0-9_.-]{1,64}")) {
+            error(map.entries().get("name").value(), path + ".name",
+                    "'" + name + "' must be 1-64 letters, digits, '_', '.' or '-' (it is a metric label)");
+            name = null;
+        }
+        HostPort address = null;
+        String addressText = requiredString(map, path, "address");
+        if (addressText != null) {
+            address = HostPort.parse(addressText, true).orElse(null);
+            if (address == null) {
+                error(map.entries().get("address").value(), path + ".address",
+                        "'" + addressText + "' is not host:port (use [::]:443 for IPv6; port 1-65535)");
+            }
+        }
+        Protocol protocol = null;
+        String protocolText = requiredString(map, path, "protocol");
+        if (protocolText != null) {
+            protocol = Protocol.parse(protocolText).orElse(null);
+            if (protocol == null) {
+                error(map.entries().get("protocol").value(), path + ".protocol",
+                        "'" + protocolText + "' is not one of tls, http, quic, auto");
+            }
+        }
+        Optional<Backend> defaultBackend = Optional.empty();
+        YamlNode.Entry db = map.entries().get("defaultBackend");
+        if (db != null && !isNull(db.value())) {
+            defaultBackend = Optional.ofNullable(backend(db.value(), path + ".defaultBackend"));
+        }
+        if (name == null || address == null || protocol == null) {
+            return null;
+        }
+        return new Listener(name, address, protocol, defaultBackend);
+    }
+
+    private Route route(YamlNode node, String path) {
+        if (!(node instanceof YamlNode.Mapping map)) {
+            error(node, path, "a route must be a mapping with hostnames and backend");
+            return null;
+        }
+        checkKeys(map, path, ROUTE_KEYS);
+        List<String> hostnames = new ArrayList<>();
+        YamlNode.Entry h = map.entries().get("hostnames");
+        if (h == null) {
+            error(map, path, "'hostnames' is missing");
+        } else if (h.value() instanceof YamlNode.Sequence seq && !seq.items().isEmpty()) {
+            for (int i = 0; i < seq.items().size(); i++) {
+                String s = string(seq.items().get(i), path + ".hostnames[" + i + "]");
+                if (s != null) {
+                    hostnames.add(s);
+                }
+            }
+        } else {
+            error(h.value(), path + ".hostnames", "must be a non-empty list of hostnames");
+        }
+        Backend backend = null;
+        YamlNode.Entry b = map.entries().get("backend");
+        if (b == null || isNull(b.value())) {
+            error(map, path, "'backend' is missing (host:port, or \"*\" for transparent)");
+        } else {
+            backend = backend(b.value(), path + ".backend");
+        }
+        Set<Protocol> protocols = EnumSet.noneOf(Protocol.class);
+        YamlNode.Entry p = map.entries().get("protocols");
+        if (p != null && !isNull(p.value())) {
+            if (p.value() instanceof YamlNode.Sequence seq) {
+                for (int i = 0; i < seq.items().size(); i++) {
+                    String s = string(seq.items().get(i), path + ".protocols[" + i + "]");
+                    if (s != null) {
+                        Optional<Protocol> parsed = Protocol.parse(s).filter(x -> x != Protocol.AUTO);
+                        if (parsed.isEmpty()) {
+                            error(seq.items().get(i), path + ".protocols[" + i + "]",
+                                    "'" + s + "' is not one of tls, http, quic");
+                        } else {
+                            protocols.add(parsed.get());
+                        }
+                    }
+                }
+            } else {
+                error(p.value(), path + ".protocols", "must be a list such as [tls, quic]");
+            }
+        }
+        ProxyProtocol proxyProtocol = enumValue(map, path, "proxyProtocol", ProxyProtocol.NONE,
+                ProxyProtocol::parse, "none, v1, v2");
+        if (backend == null || hostnames.isEmpty() || proxyProtocol == null) {
+            return null;
+        }
+        return new Route(hostnames, backend, protocols, proxyProtocol);
+    }
+
+    private Backend backend(YamlNode node, String path) {
+        String text = string(node, path);
+        if (text == null) {
+            return null;
+        }
+        if (text.equals("*")) {
+            return Backend.TRANSPARENT;
+        }
+        Optional<HostPort> hp = HostPort.parse(text, false);
+        if (hp.isEmpty()) {
+            error(node, path, "'" + text + "' is not host:port, host, [v6]:port or \"*\"");
+            return null;
+        }
+        return new Backend.Static(hp.get());
+    }
+
+    private Timeouts timeouts(YamlNode.Entry entry) {
+        Timeouts d = Timeouts.DEFAULTS;
+        YamlNode.Mapping map = section(entry, "timeouts");
+        if (map == null) {
+            return d;
+        }
+        checkKeys(map, "timeouts", TIMEOUT_KEYS);
+        return new Timeouts(
+                duration(map, "clientHello", d.clientHello()),
+                duration(map, "connect", d.connect()),
+                duration(map, "idle", d.idle()),
+                duration(map, "udpSession", d.udpSession()),
+                duration(map, "drain", d.drain()));
+    }
+
+    private Limits limits(YamlNode.Entry entry) {
+        Limits d = Limits.DEFAULTS;
+        YamlNode.Mapping map = section(entry, "limits");
+        if (map == null) {
+            return d;
+        }
+        checkKeys(map, "limits", LIMIT_KEYS);
+        return new Limits(
+                integer(map, "limits", "maxConnections", d.maxConnections(), 1, 10_000_000),
+                integer(map, "limits", "maxClientHelloBytes", d.maxClientHelloBytes(), 512, 1 << 20),
+                integer(map, "limits", "maxUdpSessions", d.maxUdpSessions(), 1, 10_000_000));
+    }
+
+    private boolean bool(YamlNode.Mapping root, String section, String key, boolean dflt) {
+        YamlNode.Mapping map = section(root.entries().get(section), section);
+        if (map == null) {
+            return dflt;
+        }
+        checkKeys(map, section, Set.of(key));
+        YamlNode.Entry e = map.entries().get(key);
+        if (e == null || isNull(e.value())) {
+            return dflt;
+        }
+        if (e.value() instanceof YamlNode.Scalar s && s.kind() == YamlNode.Scalar.Kind.BOOLEAN) {
+            return Boolean.parseBoolean(s.text());
+        }
+        error(e.value(), section + "." + key, "must be true or false, found " + YamlNode.describe(e.value()));
+        return dflt;
+    }
+
+    private YamlNode.Mapping section(YamlNode.Entry entry, String path) {
+        if (entry == null || isNull(entry.value())) {
+            return null;
+        }
+        if (entry.value() instanceof YamlNode.Mapping m) {
+            return m;
+        }
+        error(entry.value(), path, "must be a mapping, found " + YamlNode.describe(entry.value()));
+        return null;
+    }
+
+    private Duration duration(YamlNode.Mapping map, String key, Duration dflt) {
+        YamlNode.Entry e = map.entries().get(key);
+        if (e == null || isNull(e.value())) {
+            return dflt;
+        }
+        String path = "timeouts." + key;
+        String text = e.value() instanceof YamlNode.Scalar s ? s.text() : null;
+        Optional<Duration> d = Durations.parse(text);
+        if (d.isEmpty() || d.get().isNegative() || d.get().isZero()) {
+            error(e.value(), path, "must be a positive duration such as 500ms, 10s, 5m or PT10S, found "
+                    + YamlNode.describe(e.value()));
+            return dflt;
+        }
+        if (d.get().compareTo(Duration.ofDays(7)) > 0) {
+            error(e.value(), path, "must be at most 7d");
+            return dflt;
+        }
+        return d.get();
+    }
+
+    private int integer(YamlNode.Mapping map, String section, String key, int dflt, int min, int max) {
+        YamlNode.Entry e = map.entries().get(key);
+        if (e == null || isNull(e.value())) {
+            return dflt;
+        }
+        String path = section + "." + key;
+        if (e.value() instanceof YamlNode.Scalar s && s.kind() == YamlNode.Scalar.Kind.NUMBER) {
+            try {
+                long v = Long.parseLong(s.text());
+                if (v >= min && v <= max) {
+                    return (int) v;
+                }
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+        }
+        error(e.value(), path, "must be a whole number from " + min + " to " + max + ", found "
+                + YamlNode.describe(e.value()));
+        return dflt;
+    }
+
+    private <E> E enumValue(YamlNode.Mapping map, String path, String key, E dflt,
+            Function<String, Optional<E>> parse, String allowed) {
+        YamlNode.Entry e = map.entries().get(key);
+        if (e == null || isNull(e.value())) {
+            return dflt;
+        }
+        String text = string(e.value(), path + "." + key);
+        if (text == null) {
+            return null;
+        }
+        Optional<E> v = parse.apply(text);
+        if (v.isEmpty()) {
+            error(e.value(), path + "." + key, "'" + text + "' is not one of " + allowed);
+            return null;
+        }
+        return v.get();
+    }
+
+    private String requiredString(YamlNode.Mapping map, String path, String key) {
+        YamlNode.Entry e = map.entries().get(key);
+        if (e == null || isNull(e.value())) {
+            error(map, path, "'" + key + "' is missing");
+            return null;
+        }
+        return string(e.value(), path + "." + key);
+    }
+
+    private String string(YamlNode node, String path) {
+        if (node instanceof YamlNode.Scalar s && s.kind() != YamlNode.Scalar.Kind.NULL) {
+            return s.text();
+        }
+        error(node, path, "must be a text value, found " + YamlNode.describe(node));
+        return null;
+    }
+
+    private void checkKeys(YamlNode.Mapping map, String path, Set<String> allowed) {
+        for (Map.Entry<String, YamlNode.Entry> e : map.entries().entrySet()) {
+            if (!allowed.contains(e.getKey())) {
+                String where = path.isEmpty() ? "" : " in " + path;
+                errors.add(new ConfigError(source, e.getValue().keyLine(), e.getValue().keyColumn(),
+                        "unknown key '" + e.getKey() + "'" + where + "; expected one of "
+                                + String.join(", ", new java.util.TreeSet<>(allowed))));
+            }
+        }
+    }
+
+    private static boolean isNull(YamlNode node) {
+        return node instanceof YamlNode.Scalar s && s.kind() == YamlNode.Scalar.Kind.NULL;
+    }
+
+    private void error(YamlNode at, String path, String message) {
+        String text = path.isEmpty() ? message : path + ": " + message;
+        errors.add(new ConfigError(source, at.line(), at.column(), text));
+    }
+}

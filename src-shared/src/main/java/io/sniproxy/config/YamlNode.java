@@ -1,0 +1,43 @@
+package io.sniproxy.config;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** A YAML value that remembers where it was written, so every error can say {@code line:col}. */
+public sealed interface YamlNode permits YamlNode.Mapping, YamlNode.Sequence, YamlNode.Scalar {
+
+    int line();
+
+    int column();
+
+    /** A mapping; keys keep their order and their own positions. */
+    record Mapping(int line, int column, Map<String, Entry> entries) implements YamlNode {
+        public Mapping {
+            entries = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(entries));
+        }
+    }
+
+    record Entry(String key, int keyLine, int keyColumn, YamlNode value) {
+    }
+
+    record Sequence(int line, int column, List<YamlNode> items) implements YamlNode {
+        public Sequence {
+            items = List.copyOf(items);
+        }
+    }
+
+    /** A scalar; {@code text} is null for YAML null. {@code quoted} is false for plain numbers/booleans. */
+    record Scalar(int line, int column, String text, Kind kind) implements YamlNode {
+        public enum Kind { STRING, NUMBER, BOOLEAN, NULL }
+    }
+
+    static String describe(YamlNode node) {
+        return switch (node) {
+            case Mapping m -> "a mapping";
+            case Sequence s -> "a list";
+            case Scalar s when s.kind() == Scalar.Kind.NULL -> "null";
+            case Scalar s -> "'" + s.text() + "'";
+        };
+    }
+}
