@@ -27,7 +27,7 @@ class ProtocolSnifferTest {
     void tlsRecordHeaderIsTls() {
         assertThat(sniff(ClientHellos.tls13("a.example"))).isEqualTo(SniffedProtocol.TLS);
         assertThat(sniff(new byte[] {0x16, 0x03})).isEqualTo(SniffedProtocol.TLS);
-        assertThat(sniff(new byte[] {0x16})).isNull();
+        assertThat(sniff(new byte[] {0x16})).isEqualTo(SniffedProtocol.TLS);
         assertThat(sniff(new byte[] {0x16, 0x04})).isEqualTo(SniffedProtocol.OTHER);
     }
 
