@@ -69,7 +69,7 @@ class ClientHelloParserPropertiesTest {
         return parseChecked(ClientHelloParser::parseRecords, bytes, cap);
     }
 
-    @Property(tries = 1500)
+    @Property(tries = 1000)
     void arbitraryBytesNeverThrow(@ForAll @Size(max = 4096) byte[] bytes, @ForAll @IntRange(min = 0, max = CAP) int cap) {
         records(bytes, cap);
         parseChecked(ClientHelloParser::parseHandshake, bytes, cap);
@@ -81,7 +81,7 @@ class ClientHelloParserPropertiesTest {
         records(record(CONTENT_HANDSHAKE, handshake(1, body)), CAP);
     }
 
-    @Property(tries = 2000)
+    @Property(tries = 1500)
     void mutatedRealHellosNeverThrow(@ForAll("mutations") byte[] mutated, @ForAll @IntRange(min = 64, max = CAP) int cap) {
         records(mutated, cap);
         if (mutated.length > 5) {
