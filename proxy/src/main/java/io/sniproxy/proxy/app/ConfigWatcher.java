@@ -1,0 +1,127 @@
+package io.sniproxy.proxy.app;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.sniproxy.config.ConfigException;
+import io.sniproxy.config.ConfigReader;
+import io.sniproxy.config.ProxyConfig;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jboss.logging.Logger;
+
+/**
+ * Reloads the config file when its content changes (polled by content hash, which also catches
+ * Kubernetes' ConfigMap symlink swaps that file-watch APIs miss) and on SIGHUP. Reading and
+ * parsing run on a worker thread; a rejected file is logged with every error and the running
+ * config stays in force.
+ */
+@ApplicationScoped
+public class ConfigWatcher {
+
+    private static final Logger LOG = Logger.getLogger("sniproxy.reload");
+    static final long POLL_MILLIS = Long.getLong("sniproxy.reload.poll-millis", 1000);
+
+    private final Vertx vertx;
+    private final ProxyLifecycle lifecycle;
+    private final AtomicBoolean busy = new AtomicBoolean();
+    private volatile byte[] lastDigest;
+    private long timerId = -1;
+
+    ConfigWatcher(Vertx vertx, ProxyLifecycle lifecycle) {
+        this.vertx = vertx;
+        this.lifecycle = lifecycle;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        Optional<Path> file = ConfigLocation.file();
+        if (file.isEmpty()) {
+            return;
+        }
+        lastDigest = digest(file.get());
+        timerId = vertx.setPeriodic(POLL_MILLIS, id -> check(file.get(), false));
+        installSighup(file.get());
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (timerId >= 0) {
+            vertx.cancelTimer(timerId);
+        }
+    }
+
+    /** Re-reads now (also used by tests and SIGHUP). */
+    public void reloadNow() {
+        ConfigLocation.file().ifPresent(f -> check(f, true));
+    }
+
+    private void check(Path file, boolean force) {
+        if (!busy.compareAndSet(false, true)) {
+            return;
+        }
+        vertx.executeBlocking(() -> {
+            byte[] d = digest(file);
+            if (d == null || (!force && Arrays.equals(d, lastDigest))) {
+                return null;
+            }
+            lastDigest = d;
+            try {
+                return ConfigReader.read(file);
+            } catch (ConfigException e) {
+                LOG.errorf("config change rejected, the running config stays in force:%n%s", e.getMessage());
+                return null;
+            }
+        }, false).onComplete(ar -> {
+            busy.set(false);
+            if (ar.succeeded() && ar.result() != null) {
+                apply((ProxyConfig) ar.result());
+            }
+        });
+    }
+
+    private void apply(ProxyConfig config) {
+        if (lifecycle.startupProblem() != null) {
+            vertx.executeBlocking(() -> {
+                lifecycle.start(config);
+                return null;
+            }, false);
+            return;
+        }
+        lifecycle.server().apply(config)
+                .onSuccess(v -> LOG.infof("config reloaded: %d listener(s), %d route(s)", config.listeners().size(),
+                        config.routes().size()))
+                .onFailure(e -> LOG.errorf("config reloaded, but: %s", e.getMessage()));
+    }
+
+    private void installSighup(Path file) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+                LOG.info("SIGHUP: reloading " + file);
+                check(file, true);
+            });
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            LOG.debugf("SIGHUP not available: %s", e.getMessage());
+        }
+    }
+
+    private static byte[] digest(Path file) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
+        } catch (NoSuchFileException e) {
+            return null; // mid-swap or deleted: keep the running config
+        } catch (IOException e) {
+            LOG.warnf("cannot read %s: %s", file, e.getMessage());
+            return null;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

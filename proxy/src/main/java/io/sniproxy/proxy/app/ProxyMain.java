@@ -1,0 +1,44 @@
+package io.sniproxy.proxy.app;
+
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.annotations.QuarkusMain;
+
+/**
+ * Entry point of the packaged proxy. Accepts {@code --config FILE} (the same as
+ * {@code -Dsniproxy.config=FILE} or env {@code SNIPROXY_CONFIG}) and {@code --help}.
+ */
+@QuarkusMain
+public final class ProxyMain {
+
+    private ProxyMain() {
+    }
+
+    public static void main(String... args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--help") || a.equals("-h")) {
+                System.out.println("""
+                        usage: java -jar quarkus-run.jar [--config FILE]
+                          --config FILE   the proxy's YAML config (also: -Dsniproxy.config=FILE, env SNIPROXY_CONFIG);
+                                          without one, a built-in loopback-only default is used
+                          any Quarkus property may be set with -D, e.g. -Dquarkus.management.port=9000""");
+                return;
+            }
+            if (a.equals("--config") && i + 1 < args.length) {
+                System.setProperty(ConfigLocation.PROPERTY, args[++i]);
+            } else if (a.startsWith("--config=")) {
+                System.setProperty(ConfigLocation.PROPERTY, a.substring("--config=".length()));
+            } else {
+                System.err.println("unknown argument '" + a + "' (try --help)");
+                System.exit(2);
+            }
+        }
+        // One event loop per core (Quarkus defaults to two): the data path never blocks, so more
+        // loops than cores only add context switches. An explicit -D setting wins.
+        if (System.getProperty("quarkus.vertx.event-loops-pool-size") == null) {
+            System.setProperty("quarkus.vertx.event-loops-pool-size",
+                    String.valueOf(Runtime.getRuntime().availableProcessors()));
+        }
+        Quarkus.run();
+    }
+}

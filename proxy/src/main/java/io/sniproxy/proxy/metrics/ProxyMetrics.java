@@ -1,0 +1,96 @@
+package io.sniproxy.proxy.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.sniproxy.proxy.tcp.Outcome;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The contract metrics of the TCP data path, per listener. Meters are created once per listener
+ * name and looked up by the connection at accept time, so the per-byte path only increments.
+ * Hostnames are never labels (unbounded cardinality).
+ */
+public final class ProxyMetrics {
+
+    private final MeterRegistry registry;
+    private final Map<String, ListenerMeters> byListener = new ConcurrentHashMap<>();
+
+    public ProxyMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        // A transparent proxy has nothing to pool; the operator's watchdog checks these stay 0.
+        Gauge.builder("sniproxy.pool.size", () -> 0).description("Pooled backend connections (always 0)")
+                .register(registry);
+        Gauge.builder("sniproxy.pool.active.connections", () -> 0)
+                .description("Pooled backend connections in use (always 0)").register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    public ListenerMeters listener(String name) {
+        return byListener.computeIfAbsent(name, n -> new ListenerMeters(registry, n));
+    }
+
+    /** Few, fixed buckets: a percentile histogram would export ~70 series per listener. */
+    private static final Duration[] CONNECT_BUCKETS = {
+        Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+        Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+        Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5),
+        Duration.ofSeconds(10)
+    };
+
+    /** Meters of one listener. */
+    public static final class ListenerMeters {
+        private final AtomicInteger active = new AtomicInteger();
+        private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
+        private final Counter upstream;
+        private final Counter downstream;
+        private final Timer connect;
+
+        ListenerMeters(MeterRegistry registry, String listener) {
+            Gauge.builder("sniproxy.connections.active", active, AtomicInteger::get)
+                    .description("Client connections currently open").tag("listener", listener).register(registry);
+            for (Outcome o : Outcome.values()) {
+                outcomes.put(o, Counter.builder("sniproxy.connections.total")
+                        .description("Client connections by how their routing ended")
+                        .tags("listener", listener, "outcome", o.label()).register(registry));
+            }
+            upstream = Counter.builder("sniproxy.bytes.total").description("Bytes forwarded")
+                    .tags("listener", listener, "direction", "upstream").register(registry);
+            downstream = Counter.builder("sniproxy.bytes.total").description("Bytes forwarded")
+                    .tags("listener", listener, "direction", "downstream").register(registry);
+            connect = Timer.builder("sniproxy.connect").description("Time to resolve and connect a backend")
+                    .tag("listener", listener)
+                    .serviceLevelObjectives(CONNECT_BUCKETS)
+                    .register(registry);
+        }
+
+        public AtomicInteger active() {
+            return active;
+        }
+
+        public void outcome(Outcome outcome) {
+            outcomes.get(outcome).increment();
+        }
+
+        public void bytes(long up, long down) {
+            if (up > 0) {
+                upstream.increment(up);
+            }
+            if (down > 0) {
+                downstream.increment(down);
+            }
+        }
+
+        public void connectTime(long nanos) {
+            connect.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package io.sniproxy.proxy.runtime;
+
+import io.sniproxy.config.Listener;
+import io.sniproxy.config.ProxyConfig;
+import io.sniproxy.proxy.metrics.ProxyMetrics;
+import io.sniproxy.proxy.route.BackendSelector;
+import io.sniproxy.proxy.route.HostResolver;
+import io.vertx.core.CompositeFuture;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * The running proxy: binds the configured listeners, swaps config snapshots on reload (new
+ * connections see the new routes, open ones keep theirs), and drains on shutdown. Plain Java over
+ * a Vert.x instance, so tests start it with any config without booting Quarkus.
+ */
+public final class ProxyServer {
+
+    private static final Logger LOG = Logger.getLogger(ProxyServer.class);
+
+    private final ServerContext context;
+    private final List<ListenerFactory> factories;
+    private final AtomicLong generations = new AtomicLong();
+    private final Map<String, ListenerFactory.RunningListener> running = new LinkedHashMap<>();
+    private volatile Snapshot snapshot;
+    private volatile boolean draining;
+
+    public ProxyServer(Vertx vertx, ProxyMetrics metrics, HostResolver resolver, List<ListenerFactory> factories) {
+        this.factories = List.copyOf(factories);
+        this.context = new ServerContext(vertx, Transport.of(vertx.nettyEventLoopGroup()), this::snapshot,
+                new BackendSelector(resolver), new ConnectionRegistry(), metrics, new AccessLogger());
+    }
+
+    public Snapshot snapshot() {
+        return snapshot;
+    }
+
+    public ServerContext context() {
+        return context;
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    public int openConnections() {
+        return context.registry().count();
+    }
+
+    /** Binds every listener of {@code config}; fails if any cannot be bound (and unbinds the rest). */
+    public synchronized Future<Void> start(ProxyConfig config) {
+        snapshot = Snapshot.of(generations.incrementAndGet(), config);
+        return bindAll(config.listeners()).recover(e -> stopAccepting().compose(v -> Future.failedFuture(e)));
+    }
+
+    /**
+     * Applies a new, already validated config: new connections use it at once; listeners that were
+     * removed stop accepting (their open connections go on), new ones are bound. Blocking-free.
+     */
+    public synchronized Future<Void> apply(ProxyConfig config) {
+        Snapshot next = Snapshot.of(generations.incrementAndGet(), config);
+        Map<String, Listener> wanted = new LinkedHashMap<>();
+        for (Listener l : config.listeners()) {
+            wanted.put(key(l), l);
+        }
+        List<Future<?>> stops = new ArrayList<>();
+        for (var it = running.entrySet().iterator(); it.hasNext();) {
+            var e = it.next();
+            if (!wanted.containsKey(e.getKey())) {
+                stops.add(e.getValue().stopAccepting());
+                it.remove();
+            }
+        }
+        snapshot = next;
+        List<Listener> added = wanted.entrySet().stream().filter(e -> !running.containsKey(e.getKey()))
+                .map(Map.Entry::getValue).toList();
+        return Future.join(stops).transform(x -> bindAll(added));
+    }
+
+    private Future<Void> bindAll(List<Listener> listeners) {
+        List<Future<?>> binds = new ArrayList<>();
+        for (Listener l : listeners) {
+            Optional<ListenerFactory> factory = factories.stream().filter(f -> f.supports(l.protocol())).findFirst();
+            if (factory.isEmpty()) {
+                binds.add(Future.failedFuture(new IllegalStateException(
+                        "listener '" + l.name() + "': protocol " + l.protocol().yamlName() + " is not available")));
+                continue;
+            }
+            binds.add(factory.get().bind(l, context).onSuccess(r -> {
+                synchronized (this) {
+                    running.put(key(l), r);
+                }
+                LOG.infof("listening: %s %s on %s", l.name(), l.protocol().yamlName(), l.address());
+            }));
+        }
+        return Future.join(binds).transform(ar -> {
+            CompositeFuture c = (CompositeFuture) ar.result();
+            for (int i = 0; i < c.size(); i++) {
+                if (c.failed(i)) {
+                    return Future.failedFuture(c.cause(i));
+                }
+            }
+            return Future.succeededFuture();
+        });
+    }
+
+    public synchronized Future<Void> stopAccepting() {
+        List<Future<?>> stops = new ArrayList<>();
+        running.values().forEach(r -> stops.add(r.stopAccepting()));
+        running.clear();
+        return Future.join(stops).mapEmpty();
+    }
+
+    /**
+     * Graceful drain: stop accepting, let open connections finish for up to {@code bound}, then
+     * close whatever is left. Blocks the calling thread (shutdown hook), never an event loop.
+     */
+    public void drain(Duration bound) {
+        draining = true;
+        try {
+            stopAccepting().toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warnf("stopping listeners: %s", e.toString());
+        } 
+        long deadline = System.nanoTime() + bound.toNanos();
+        int open = openConnections();
+        if (open > 0) {
+            LOG.infof("draining %d open connection(s) for up to %s", open, bound);
+        }
+        while (openConnections() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (openConnections() > 0) {
+            LOG.infof("drain bound reached: closing %d connection(s)", openConnections());
+            context.registry().closeAll("drain bound reached");
+        }
+    }
+
+    private static String key(Listener l) {
+        return l.name() + "|" + l.address() + "|" + l.protocol();
+    }
+}

@@ -1,0 +1,449 @@
+package io.sniproxy.proxy.tcp;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.sniproxy.config.Listener;
+import io.sniproxy.config.Protocol;
+import io.sniproxy.config.Timeouts;
+import io.sniproxy.proxy.metrics.ProxyMetrics.ListenerMeters;
+import io.sniproxy.proxy.route.BackendTarget;
+import io.sniproxy.proxy.route.RoutingRefusal;
+import io.sniproxy.proxy.runtime.AccessLogger;
+import io.sniproxy.proxy.runtime.ConnectionRegistry;
+import io.sniproxy.proxy.runtime.ServerContext;
+import io.sniproxy.proxy.runtime.Snapshot;
+import io.sniproxy.proxy.sniff.ClientHelloParser;
+import io.sniproxy.proxy.sniff.HttpHeadParser;
+import io.sniproxy.proxy.sniff.ProtocolSniffer;
+import io.sniproxy.proxy.sniff.SniffResult;
+import io.sniproxy.proxy.sniff.SniffedProtocol;
+import io.vertx.core.AsyncResult;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One client connection: {@code READING_HELLO → CONNECTING → PIPING → CLOSED}. It is the client
+ * channel's handler and owns the backend channel; every path, success or failure, ends in
+ * {@link #close}, which cancels the timer, closes both sockets, releases the buffered hello and
+ * records the outcome exactly once. All state is touched only on the client's event loop (the
+ * backend channel is registered on the same loop).
+ */
+public final class ProxyConnection extends ChannelInboundHandlerAdapter implements ConnectionRegistry.Closeable {
+
+    enum State { READING_HELLO, CONNECTING, PIPING, CLOSED }
+
+    /** Server-speaks-first protocols (SSH servers, SMTP, MySQL) send nothing: route them after this. */
+    static final long AUTO_SILENCE_MILLIS = 1000;
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 128 * 1024);
+
+    private final ServerContext server;
+    private final Listener listener;
+    private final ListenerMeters meters;
+    private final Snapshot snapshot;
+    private final Channel client;
+    private final long startNanos = System.nanoTime();
+
+    private State state = State.READING_HELLO;
+    private ByteBuf hello;
+    private Channel backend;
+    private ScheduledFuture<?> timer;
+    private long lastActivityNanos = startNanos;
+    private long bytesUp;
+    private long bytesDown;
+    private boolean outcomeRecorded;
+    private String outcomeLabel = "closed";
+    private Protocol sniffed;
+    private String name;
+    private String backendLabel;
+
+    ProxyConnection(ServerContext server, Listener listener, ListenerMeters meters, Snapshot snapshot, Channel client) {
+        this.server = server;
+        this.listener = listener;
+        this.meters = meters;
+        this.snapshot = snapshot;
+        this.client = client;
+    }
+
+    // ---- client side -------------------------------------------------------------------------
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        Timeouts t = snapshot.config().timeouts();
+        long helloMillis = t.clientHello().toMillis();
+        if (listener.protocol() == Protocol.AUTO && listener.defaultBackend().isPresent()) {
+            long silence = Math.min(AUTO_SILENCE_MILLIS, helloMillis);
+            timer = client.eventLoop().schedule(this::onAutoSilence, silence, TimeUnit.MILLISECONDS);
+        } else {
+            timer = client.eventLoop().schedule(() -> close(Outcome.TIMEOUT,
+                    "no complete ClientHello/request head within " + t.clientHello()), helloMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf in = (ByteBuf) msg;
+        switch (state) {
+            case PIPING -> {
+                int n = in.readableBytes();
+                bytesUp += n;
+                meters.bytes(n, 0);
+                lastActivityNanos = System.nanoTime();
+                backend.write(in, backend.voidPromise());
+                if (!backend.isWritable()) {
+                    client.config().setAutoRead(false);
+                }
+            }
+            case READING_HELLO -> {
+                cumulate(in);
+                sniff();
+            }
+            case CONNECTING -> {
+                cumulate(in); // a read already in flight when auto-read was switched off
+                if (hello.readableBytes() > 2 * snapshot.config().limits().maxClientHelloBytes()) {
+                    close(null, "client sent too much before the backend connected");
+                }
+            }
+            case CLOSED -> in.release();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (state == State.PIPING) {
+            backend.flush();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (state == State.PIPING) {
+            backend.config().setAutoRead(client.isWritable());
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        switch (state) {
+            case READING_HELLO -> close(Outcome.BAD_HELLO, "client closed before the hello was complete");
+            case CONNECTING -> close(Outcome.CONNECT_FAILED, "client closed while the backend was connecting");
+            default -> close(null, "client closed");
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        close(state == State.READING_HELLO ? Outcome.BAD_HELLO : null, "client: " + describe(cause));
+    }
+
+    @Override
+    public void forceClose(String reason) {
+        if (client.eventLoop().inEventLoop()) {
+            close(null, reason);
+        } else {
+            client.eventLoop().execute(() -> close(null, reason));
+        }
+    }
+
+    // ---- READING_HELLO -----------------------------------------------------------------------
+
+    private void cumulate(ByteBuf in) {
+        if (hello == null) {
+            hello = in; // common case: the whole hello in one read, forwarded later without a copy
+            return;
+        }
+        if (hello.writableBytes() < in.readableBytes() || hello.refCnt() > 1 || hello.isReadOnly()) {
+            ByteBuf bigger = client.alloc().buffer(hello.readableBytes() + in.readableBytes() + 512);
+            bigger.writeBytes(hello);
+            hello.release();
+            hello = bigger;
+        }
+        hello.writeBytes(in);
+        in.release();
+    }
+
+    private void sniff() {
+        int max = snapshot.config().limits().maxClientHelloBytes();
+        Protocol protocol = listener.protocol();
+        if (protocol == Protocol.AUTO) {
+            SniffedProtocol p = ProtocolSniffer.sniff(hello);
+            if (p == null) {
+                return;
+            }
+            switch (p) {
+                case TLS -> protocol = Protocol.TLS;
+                case HTTP -> protocol = Protocol.HTTP;
+                case OTHER -> {
+                    sniffed = Protocol.TLS; // no name: only the default backend applies
+                    connect(Optional.empty());
+                    return;
+                }
+            }
+        }
+        sniffed = protocol;
+        SniffResult result = protocol == Protocol.HTTP
+                ? HttpHeadParser.parse(hello, max)
+                : ClientHelloParser.parseRecords(hello, max);
+        switch (result) {
+            case SniffResult.NeedMore ignored -> {
+                if (hello.readableBytes() > max) {
+                    refuse(Outcome.BAD_HELLO, "hello larger than limits.maxClientHelloBytes (" + max + ")");
+                }
+            }
+            case SniffResult.Invalid invalid -> refuse(Outcome.BAD_HELLO, invalid.reason());
+            case SniffResult.Found found -> connect(found.hostname());
+        }
+    }
+
+    private void onAutoSilence() {
+        if (state == State.READING_HELLO && (hello == null || !hello.isReadable())) {
+            sniffed = Protocol.TLS;
+            connect(Optional.empty());
+        } else if (state == State.READING_HELLO) {
+            Timeouts t = snapshot.config().timeouts();
+            long left = Math.max(1, t.clientHello().toMillis() - AUTO_SILENCE_MILLIS);
+            timer = client.eventLoop().schedule(() -> close(Outcome.TIMEOUT,
+                    "no complete hello within " + t.clientHello()), left, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    // ---- CONNECTING --------------------------------------------------------------------------
+
+    private void connect(Optional<String> hostname) {
+        state = State.CONNECTING;
+        name = hostname.orElse(null);
+        client.config().setAutoRead(false);
+        cancelTimer();
+        long connectMillis = snapshot.config().timeouts().connect().toMillis();
+        long started = System.nanoTime();
+        timer = client.eventLoop().schedule(() -> close(Outcome.CONNECT_FAILED,
+                "backend not connected within " + snapshot.config().timeouts().connect()), connectMillis,
+                TimeUnit.MILLISECONDS);
+        server.selector().select(snapshot, listener, sniffed, hostname)
+                .onComplete(ar -> onLoop(() -> onSelected(ar, started, connectMillis)));
+    }
+
+    private void onSelected(AsyncResult<BackendTarget> ar, long started, long connectMillis) {
+        if (state != State.CONNECTING) {
+            return;
+        }
+        if (ar.failed()) {
+            if (ar.cause() instanceof RoutingRefusal r) {
+                refuse(r.outcome(), r.getMessage());
+            } else {
+                refuse(Outcome.CONNECT_FAILED, describe(ar.cause()));
+            }
+            return;
+        }
+        BackendTarget target = ar.result();
+        backendLabel = target.label();
+        long remaining = Math.max(1, connectMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        ChannelFuture f = new Bootstrap()
+                .group(client.eventLoop())
+                .channel(server.transport().socketChannel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, remaining))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .handler(new BackendHandler())
+                .connect(target.address());
+        backend = f.channel();
+        f.addListener((ChannelFutureListener) done -> onConnected(done, target, started));
+    }
+
+    private void onConnected(ChannelFuture done, BackendTarget target, long started) {
+        if (state != State.CONNECTING) {
+            done.channel().close();
+            return;
+        }
+        if (!done.isSuccess()) {
+            refuse(Outcome.CONNECT_FAILED, "connect " + target.address() + ": " + describe(done.cause()));
+            return;
+        }
+        meters.connectTime(System.nanoTime() - started);
+        recordOutcome(Outcome.ROUTED);
+        cancelTimer();
+        state = State.PIPING;
+        ByteBuf header = ProxyProtocolHeader.encode(target.proxyProtocol(),
+                (InetSocketAddress) client.remoteAddress(), (InetSocketAddress) client.localAddress(), backend.alloc());
+        if (header != null) {
+            backend.write(header, backend.voidPromise());
+        }
+        if (hello != null) {
+            int n = hello.readableBytes();
+            bytesUp += n;
+            meters.bytes(n, 0);
+            backend.write(hello, backend.voidPromise());
+            hello = null; // ownership passed to the backend channel
+        }
+        backend.flush();
+        lastActivityNanos = System.nanoTime();
+        scheduleIdleCheck(snapshot.config().timeouts().idle().toNanos());
+        backend.config().setAutoRead(true);
+        client.config().setAutoRead(backend.isWritable());
+    }
+
+    // ---- PIPING ------------------------------------------------------------------------------
+
+    private final class BackendHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (state != State.PIPING) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            ByteBuf in = (ByteBuf) msg;
+            int n = in.readableBytes();
+            bytesDown += n;
+            meters.bytes(0, n);
+            lastActivityNanos = System.nanoTime();
+            client.write(in, client.voidPromise());
+            if (!client.isWritable()) {
+                backend.config().setAutoRead(false);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (state == State.PIPING) {
+                client.flush();
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (state == State.PIPING) {
+                client.config().setAutoRead(backend.isWritable());
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (state == State.PIPING) {
+                close(null, "backend closed");
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (state == State.PIPING) {
+                close(null, "backend: " + describe(cause));
+            } else {
+                ctx.close(); // connect failures are handled by onConnected
+            }
+        }
+    }
+
+    private void scheduleIdleCheck(long delayNanos) {
+        timer = client.eventLoop().schedule(this::onIdleCheck, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** One timer per connection, re-armed for the remainder: no timer churn on the per-read path. */
+    private void onIdleCheck() {
+        if (state != State.PIPING) {
+            return;
+        }
+        long idle = snapshot.config().timeouts().idle().toNanos();
+        long quiet = System.nanoTime() - lastActivityNanos;
+        if (quiet >= idle) {
+            close(null, "idle for " + snapshot.config().timeouts().idle());
+        } else {
+            scheduleIdleCheck(idle - quiet);
+        }
+    }
+
+    // ---- CLOSED ------------------------------------------------------------------------------
+
+    /** Refuses with a protocol-appropriate word to the client (TLS alert, HTTP status), then closes. */
+    private void refuse(Outcome outcome, String reason) {
+        ByteBuf farewell = null;
+        if (sniffed == Protocol.HTTP && client.isActive()) {
+            farewell = switch (outcome) {
+                case NO_ROUTE -> name == null
+                        ? Refusals.http(client.alloc(), 400, "Bad Request", "No Host header and no default backend.")
+                        : Refusals.http(client.alloc(), 421, "Misdirected Request", "No route for this host.");
+                case BAD_HELLO -> Refusals.http(client.alloc(), 400, "Bad Request", "Malformed request head.");
+                case CONNECT_FAILED -> Refusals.http(client.alloc(), 502, "Bad Gateway", "Backend unreachable.");
+                default -> null;
+            };
+        } else if (sniffed == Protocol.TLS && outcome == Outcome.NO_ROUTE && name != null && client.isActive()) {
+            farewell = Refusals.tlsUnrecognizedName(client.alloc());
+        }
+        close(outcome, reason, farewell);
+    }
+
+    private void close(Outcome outcome, String reason) {
+        close(outcome, reason, null);
+    }
+
+    private void close(Outcome outcome, String reason, ByteBuf farewell) {
+        if (state == State.CLOSED) {
+            if (farewell != null) {
+                farewell.release();
+            }
+            return;
+        }
+        state = State.CLOSED;
+        cancelTimer();
+        if (outcome != null) {
+            recordOutcome(outcome);
+        } else if (!outcomeRecorded) {
+            recordOutcome(Outcome.BAD_HELLO);
+        }
+        if (hello != null) {
+            hello.release();
+            hello = null;
+        }
+        if (backend != null) {
+            backend.close();
+        }
+        if (farewell != null) {
+            client.writeAndFlush(farewell).addListener(ChannelFutureListener.CLOSE);
+            // A client that never reads must not keep the socket: close regardless after a bound.
+            client.eventLoop().schedule(() -> { client.close(); }, 2, TimeUnit.SECONDS);
+        } else {
+            client.close();
+        }
+        meters.active().decrementAndGet();
+        server.registry().release(this);
+        server.accessLog().log(snapshot, new AccessLogger.Entry(String.valueOf(client.remoteAddress()),
+                listener.name(), name, backendLabel, outcomeLabel, reason, bytesUp, bytesDown,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos)));
+    }
+
+    private void recordOutcome(Outcome outcome) {
+        if (!outcomeRecorded) {
+            outcomeRecorded = true;
+            outcomeLabel = outcome.label();
+            meters.outcome(outcome);
+        }
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    private void onLoop(Runnable task) {
+        if (client.eventLoop().inEventLoop()) {
+            task.run();
+        } else {
+            client.eventLoop().execute(task);
+        }
+    }
+
+    private static String describe(Throwable t) {
+        return t == null ? "unknown" : (t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage());
+    }
+}

@@ -1,0 +1,116 @@
+package io.sniproxy.proxy.tcp;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.sniproxy.config.Listener;
+import io.sniproxy.config.Protocol;
+import io.sniproxy.proxy.metrics.ProxyMetrics.ListenerMeters;
+import io.sniproxy.proxy.runtime.ListenerFactory;
+import io.sniproxy.proxy.runtime.ServerContext;
+import io.sniproxy.proxy.runtime.Snapshot;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.jboss.logging.Logger;
+
+/**
+ * TCP listeners (tls, http, auto) as Netty server channels on Vert.x's own event loops. With epoll,
+ * one SO_REUSEPORT acceptor per event loop lets the kernel spread accepts; closing the server
+ * channels stops accepting without touching connections already accepted (drain, reload).
+ */
+public final class TcpListenerFactory implements ListenerFactory {
+
+    private static final Logger LOG = Logger.getLogger(TcpListenerFactory.class);
+
+    @Override
+    public boolean supports(Protocol protocol) {
+        return protocol.isTcp();
+    }
+
+    @Override
+    public Future<RunningListener> bind(Listener listener, ServerContext server) {
+        ListenerMeters meters = server.metrics().listener(listener.name());
+        int acceptors = server.transport().epoll() ? server.transport().eventLoops() : 1;
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(server.transport().group())
+                .channel(server.transport().serverChannel())
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.AUTO_READ, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, ProxyConnection.WATER_MARK)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        accept(ch, listener, meters, server);
+                    }
+                });
+        if (acceptors > 1) {
+            bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
+        }
+        InetSocketAddress address = new InetSocketAddress(listener.address().host(), listener.port());
+        List<Channel> bound = new ArrayList<>();
+        Promise<RunningListener> promise = Promise.promise();
+        bindNext(bootstrap, address, acceptors, bound, listener, promise);
+        return promise.future();
+    }
+
+    private static void bindNext(ServerBootstrap bootstrap, InetSocketAddress address, int remaining,
+            List<Channel> bound, Listener listener, Promise<RunningListener> promise) {
+        if (remaining == 0) {
+            promise.complete(new Running(listener, List.copyOf(bound)));
+            return;
+        }
+        ChannelFuture f = bootstrap.bind(address);
+        f.addListener(done -> {
+            if (done.isSuccess()) {
+                bound.add(f.channel());
+                bindNext(bootstrap, address, remaining - 1, bound, listener, promise);
+            } else {
+                bound.forEach(Channel::close);
+                promise.fail(new IllegalStateException("cannot bind listener '" + listener.name() + "' on "
+                        + listener.address() + ": " + done.cause().getMessage()));
+            }
+        });
+    }
+
+    private static void accept(Channel ch, Listener bound, ListenerMeters meters, ServerContext server) {
+        Snapshot snapshot = server.snapshot().get();
+        Listener listener = snapshot.listener(bound);
+        if (!server.registry().tryAcquire(snapshot.config().limits().maxConnections())) {
+            meters.outcome(Outcome.REFUSED_LIMIT);
+            ch.close();
+            return;
+        }
+        meters.active().incrementAndGet();
+        ProxyConnection connection = new ProxyConnection(server, listener, meters, snapshot, ch);
+        server.registry().register(connection);
+        ch.pipeline().addLast(connection);
+    }
+
+    private record Running(Listener listener, List<Channel> channels) implements RunningListener {
+        @Override
+        public Future<Void> stopAccepting() {
+            Promise<Void> p = Promise.promise();
+            java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(channels.size());
+            if (channels.isEmpty()) {
+                p.complete();
+            }
+            for (Channel c : channels) {
+                c.close().addListener(x -> {
+                    if (left.decrementAndGet() == 0) {
+                        LOG.debugf("listener %s stopped accepting", listener.name());
+                        p.tryComplete();
+                    }
+                });
+            }
+            return p.future();
+        }
+    }
+}
