@@ -75,13 +75,13 @@ class ClientHelloParserPropertiesTest {
         parseChecked(ClientHelloParser::parseHandshake, bytes, cap);
     }
 
-    @Property(tries = 1500)
+    @Property(tries = 1000)
     void arbitraryHandshakeBodiesInAValidRecordNeverThrow(@ForAll @Size(max = 2048) byte[] body) {
         // past the record and handshake headers, so the fuzz reaches the body walk
         records(record(CONTENT_HANDSHAKE, handshake(1, body)), CAP);
     }
 
-    @Property(tries = 1500)
+    @Property(tries = 1000)
     void mutatedRealHellosNeverThrow(@ForAll("mutations") byte[] mutated, @ForAll @IntRange(min = 64, max = CAP) int cap) {
         records(mutated, cap);
         if (mutated.length > 5) {
