@@ -18,7 +18,7 @@ public final class ProtocolSniffer {
     }
 
     /**
-     * @return TLS for a handshake record header (0x16 0x03), HTTP for a known method followed by a
+     * @return TLS for a handshake record header (0x16, then 0x03 if present), HTTP for a known method followed by a
      *         space, OTHER for anything else (an {@code SSH-} banner, SSLv2, ...), or null while the
      *         bytes are still a prefix of something recognised (e.g. "GE")
      */
@@ -29,10 +29,8 @@ public final class ProtocolSniffer {
             return null;
         }
         if (in.getByte(start) == ClientHelloParser.CONTENT_HANDSHAKE) {
-            if (avail < 2) {
-                return null;
-            }
-            return in.getByte(start + 1) == 3 ? SniffedProtocol.TLS : SniffedProtocol.OTHER;
+            // nothing else plausible starts with 0x16, so one byte decides; the TLS parser checks the rest
+            return avail < 2 || in.getByte(start + 1) == 3 ? SniffedProtocol.TLS : SniffedProtocol.OTHER;
         }
         boolean prefix = false;
         for (byte[] m : METHODS) {
