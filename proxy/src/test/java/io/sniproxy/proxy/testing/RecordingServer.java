@@ -56,8 +56,12 @@ public final class RecordingServer implements AutoCloseable {
     }
 
     public RecordingServer(boolean echo, InetAddress bind) throws IOException {
+        this(echo, bind, 0);
+    }
+
+    public RecordingServer(boolean echo, InetAddress bind, int port) throws IOException {
         this.echo = echo;
-        this.server = new ServerSocket(0, 500, bind);
+        this.server = new ServerSocket(port, 500, bind);
         Thread.ofVirtual().name("recording-server").start(this::acceptLoop);
     }
 
