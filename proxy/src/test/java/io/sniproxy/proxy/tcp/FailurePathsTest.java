@@ -24,6 +24,12 @@ import org.junit.jupiter.api.Test;
 /** Every timeout firing, refused and resetting peers, the connection limit, and backpressure. */
 class FailurePathsTest {
 
+    // Made up front: the first hello of a JVM takes longer than the short hello timeout below.
+    static final byte[] ECHO = ClientHellos.tls13("echo.example.com");
+    static final byte[] REFUSED = ClientHellos.tls13("refused.example.com");
+    static final byte[] BLACKHOLE = ClientHellos.tls13("blackhole.example.com");
+    static final byte[] FIREHOSE = ClientHellos.tls13("firehose.example.com");
+
     static RecordingServer echo;
     static ServerSocket blackhole;
     static List<Socket> blackholeFillers = new ArrayList<>();
@@ -85,7 +91,7 @@ class FailurePathsTest {
         double before = proxy.outcome("tls", "timeout");
         long start = System.nanoTime();
         try (Socket s = connect("tls")) {
-            s.getOutputStream().write(ClientHellos.tls13("echo.example.com"), 0, 20); // a hello that never completes
+            s.getOutputStream().write(ECHO, 0, 20); // a hello that never completes
             assertThat(s.getInputStream().read()).isEqualTo(-1);
         }
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(400), Duration.ofSeconds(5));
@@ -97,7 +103,7 @@ class FailurePathsTest {
         double before = proxy.outcome("tls", "connect_failed");
         long start = System.nanoTime();
         try (Socket s = connect("tls")) {
-            s.getOutputStream().write(ClientHellos.tls13("blackhole.example.com"));
+            s.getOutputStream().write(BLACKHOLE);
             assertThat(TlsRoutingTest.readUntilClosed(s.getInputStream())).isZero();
         }
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(600), Duration.ofSeconds(5));
@@ -108,7 +114,7 @@ class FailurePathsTest {
     void refusingBackendClosesTheClient() throws Exception {
         double before = proxy.outcome("tls", "connect_failed");
         try (Socket s = connect("tls")) {
-            s.getOutputStream().write(ClientHellos.tls13("refused.example.com"));
+            s.getOutputStream().write(REFUSED);
             assertThat(TlsRoutingTest.readUntilClosed(s.getInputStream())).isZero();
         }
         await().atMost(Duration.ofSeconds(2)).until(() -> proxy.outcome("tls", "connect_failed") > before);
@@ -118,11 +124,11 @@ class FailurePathsTest {
     void idleTimeoutClosesBothSides() throws Exception {
         int before = echo.accepted();
         try (Socket s = connect("tls")) {
-            s.getOutputStream().write(ClientHellos.tls13("echo.example.com"));
+            s.getOutputStream().write(ECHO);
             await().atMost(Duration.ofSeconds(5)).until(() -> echo.accepted() > before);
             RecordingServer.Conn backendSide = HttpRoutingTest.last(echo);
             long start = System.nanoTime();
-            s.getInputStream().readNBytes(ClientHellos.tls13("echo.example.com").length); // the echo
+            s.getInputStream().readNBytes(ECHO.length); // the echo
             assertThat(s.getInputStream().read()).isEqualTo(-1);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(Duration.ofMillis(500));
             await().atMost(Duration.ofSeconds(5)).until(backendSide::closed);
@@ -132,7 +138,7 @@ class FailurePathsTest {
     @Test
     void activityKeepsAConnectionPastTheIdleTimeout() throws Exception {
         try (Socket s = connect("tls")) {
-            byte[] hello = ClientHellos.tls13("echo.example.com");
+            byte[] hello = ECHO;
             s.getOutputStream().write(hello);
             s.getInputStream().readNBytes(hello.length);
             for (int i = 0; i < 6; i++) { // 6 × 300 ms = 1.8 s > the 800 ms idle timeout
@@ -147,7 +153,7 @@ class FailurePathsTest {
     void clientResetMidStreamClosesTheBackend() throws Exception {
         int before = echo.accepted();
         Socket s = connect("tls");
-        s.getOutputStream().write(ClientHellos.tls13("echo.example.com"));
+        s.getOutputStream().write(ECHO);
         await().atMost(Duration.ofSeconds(5)).until(() -> echo.accepted() > before);
         RecordingServer.Conn backendSide = HttpRoutingTest.last(echo);
         s.setSoLinger(true, 0);
@@ -160,7 +166,7 @@ class FailurePathsTest {
     void backendResetMidStreamClosesTheClient() throws Exception {
         int before = echo.accepted();
         try (Socket s = connect("tls")) {
-            s.getOutputStream().write(ClientHellos.tls13("echo.example.com"));
+            s.getOutputStream().write(ECHO);
             await().atMost(Duration.ofSeconds(5)).until(() -> echo.accepted() > before);
             Socket backendSide = HttpRoutingTest.last(echo).socket();
             backendSide.setSoLinger(true, 0);
@@ -203,7 +209,7 @@ class FailurePathsTest {
             }
             await().atMost(Duration.ofSeconds(5)).until(() -> small.active("tls") == 0);
             try (Socket again = new Socket(InetAddress.getLoopbackAddress(), small.port("tls"))) {
-                again.getOutputStream().write(ClientHellos.tls13("echo.example.com"));
+                again.getOutputStream().write(ECHO);
                 assertThat(again.getInputStream().readNBytes(5)).hasSize(5); // echoed: the slot was freed
             }
         }
@@ -236,7 +242,7 @@ class FailurePathsTest {
             });
             try (Socket client = new Socket(InetAddress.getLoopbackAddress(), p.port("tls"))) {
                 client.setReceiveBufferSize(64 * 1024);
-                client.getOutputStream().write(ClientHellos.tls13("firehose.example.com"));
+                client.getOutputStream().write(FIREHOSE);
                 await().atMost(Duration.ofSeconds(5)).until(() -> written.get() > 0);
                 // Wait until the writer is blocked: no progress over half a second.
                 await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500)).until(new Stalled(written));
