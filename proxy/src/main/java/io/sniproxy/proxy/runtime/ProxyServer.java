@@ -101,8 +101,8 @@ public final class ProxyServer {
                 LOG.infof("listening: %s %s on %s", l.name(), l.protocol().yamlName(), l.address());
             }));
         }
-        return Future.join(binds).transform(ar -> {
-            CompositeFuture c = (CompositeFuture) ar.result();
+        CompositeFuture c = Future.join(binds);
+        return c.transform(ar -> {
             for (int i = 0; i < c.size(); i++) {
                 if (c.failed(i)) {
                     return Future.failedFuture(c.cause(i));
