@@ -1,0 +1,33 @@
+package io.sniproxy.operator;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/** The operator's own settings ({@code sniproxy.operator.*}, or env {@code SNIPROXY_OPERATOR_*}). */
+@ConfigMapping(prefix = "sniproxy.operator")
+public interface OperatorConfig {
+
+    /** The proxy image used when a SniProxy names none; the build sets it to this version's image. */
+    String proxyImage();
+
+    /** Address the rendered listeners bind in the pods. */
+    @WithDefault("0.0.0.0")
+    String listenHost();
+
+    /** Suffix of Service DNS names that service backends are rendered to. */
+    @WithDefault("cluster.local")
+    String clusterDomain();
+
+    Watchdog watchdog();
+
+    interface Watchdog {
+        /** Time between scrapes of every ready proxy pod; 0 turns the scheduled watchdog off. */
+        @WithDefault("30s")
+        Duration interval();
+
+        /** Bound on one scrape (connect + response). */
+        @WithDefault("3s")
+        Duration scrapeTimeout();
+    }
+}

@@ -1,0 +1,146 @@
+package io.sniproxy.operator.proxy;
+
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.sniproxy.operator.OperatorConfig;
+import io.sniproxy.operator.api.SniProxy;
+import io.sniproxy.operator.api.SniProxyStatus;
+import io.sniproxy.operator.api.SniRoute;
+import io.sniproxy.operator.render.ConfigRenderer;
+import io.sniproxy.operator.render.RenderOutcome;
+import io.sniproxy.operator.routes.BackendLookup;
+import io.sniproxy.operator.routes.RouteAdmission;
+import io.sniproxy.operator.routes.RouteVerdict;
+import io.sniproxy.operator.support.Conditions;
+import io.sniproxy.operator.support.EventRecorder;
+import io.sniproxy.operator.support.OperatorMetrics;
+import io.sniproxy.operator.support.ProxyRefs;
+import io.sniproxy.operator.support.ResourceKeys;
+import io.sniproxy.operator.watchdog.WatchdogState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * SniProxy → ConfigMap (rendered config), Deployment, Service. The workflow is invoked explicitly:
+ * when the spec cannot be rendered, nothing owned is touched, so the last good config stays in
+ * force while the status says what to fix.
+ */
+@ControllerConfiguration(name = SniProxyReconciler.NAME,
+        maxReconciliationInterval = @MaxReconciliationInterval(interval = 5, timeUnit = TimeUnit.MINUTES))
+@Workflow(explicitInvocation = true, dependents = {
+    @Dependent(name = "config", type = ConfigMapDependent.class),
+    @Dependent(name = "deployment", type = DeploymentDependent.class, dependsOn = "config"),
+    @Dependent(name = "service", type = ServiceDependent.class)
+})
+public class SniProxyReconciler implements Reconciler<SniProxy> {
+
+    public static final String NAME = "sniproxy";
+    static final String ROUTES = "sniroutes";
+    static final String WATCHDOG = "watchdog";
+    /** How soon to look again when a route names a Service that does not exist yet. */
+    static final Duration BACKEND_RETRY = Duration.ofSeconds(30);
+
+    private final OperatorConfig config;
+    private final WatchdogState watchdog;
+    private final EventRecorder events;
+    private final OperatorMetrics metrics;
+
+    public SniProxyReconciler(OperatorConfig config, WatchdogState watchdog, EventRecorder events, OperatorMetrics metrics) {
+        this.config = config;
+        this.watchdog = watchdog;
+        this.events = events;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public List<EventSource<?, SniProxy>> prepareEventSources(EventSourceContext<SniProxy> context) {
+        InformerEventSource<SniRoute, SniProxy> routes = new InformerEventSource<>(
+                InformerEventSourceConfiguration.from(SniRoute.class, SniProxy.class)
+                        .withName(ROUTES)
+                        .withWatchAllNamespaces()
+                        .withSecondaryToPrimaryMapper(r -> ProxyRefs.target(r).map(Set::of).orElse(Set.of()))
+                        .build(),
+                context);
+        SimpleInboundEventSource<SniProxy> trigger = new SimpleInboundEventSource<>(WATCHDOG);
+        watchdog.attach(trigger);
+        return List.of(routes, trigger);
+    }
+
+    @Override
+    public UpdateControl<SniProxy> reconcile(SniProxy proxy, Context<SniProxy> context) {
+        ResourceID id = ResourceID.fromResource(proxy);
+        @SuppressWarnings("unchecked")
+        InformerEventSource<SniRoute, SniProxy> routeSource = (InformerEventSource<SniRoute, SniProxy>) context
+                .eventSourceRetriever().getEventSourceFor(SniRoute.class, ROUTES);
+        List<SniRoute> attached = routeSource.list(r -> ProxyRefs.targets(r, id)).toList();
+        RenderOutcome outcome = render(proxy, attached, context.getClient(), config);
+
+        if (outcome.valid()) {
+            context.managedWorkflowAndDependentResourceContext()
+                    .put(DesiredState.KEY, new DesiredState(outcome.rendering().get(), config.proxyImage()));
+            context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+        }
+        SniProxyStatus status = SniProxyStatusFactory.build(proxy, outcome,
+                context.getSecondaryResource(Deployment.class), watchdog.health(id), Instant.now());
+        announce(proxy, status);
+        metrics.reconciled(NAME, outcome.valid() ? "rendered" : "invalid");
+
+        UpdateControl<SniProxy> control;
+        if (Objects.equals(status, proxy.getStatus())) {
+            control = UpdateControl.noUpdate();
+        } else {
+            proxy.setStatus(status);
+            control = UpdateControl.patchStatus(proxy);
+        }
+        boolean waiting = outcome.verdicts().values().stream()
+                .anyMatch(v -> RouteVerdict.BACKEND_NOT_FOUND.equals(v.reason()));
+        return waiting ? control.rescheduleAfter(BACKEND_RETRY) : control;
+    }
+
+    /** Public for the SniRoute reconciler, so both see the same verdicts. */
+    public static RenderOutcome render(SniProxy proxy, List<SniRoute> attached, KubernetesClient client, OperatorConfig config) {
+        BackendLookup lookup = (ns, name) -> Optional.ofNullable(client.services().inNamespace(ns).withName(name).get());
+        Map<String, RouteVerdict> verdicts = new RouteAdmission(config.clusterDomain(), lookup).admit(attached);
+        Map<String, Long> generations = new HashMap<>();
+        attached.forEach(r -> generations.put(ResourceKeys.of(r), r.getMetadata().getGeneration()));
+        return new ConfigRenderer(config.listenHost()).render(proxy.getSpec(), verdicts, generations::get);
+    }
+
+    /** Events for changes a person would want to see in {@code kubectl describe}. */
+    private void announce(SniProxy proxy, SniProxyStatus status) {
+        List<io.fabric8.kubernetes.api.model.Condition> before = proxy.getStatus() == null ? List.of()
+                : proxy.getStatus().conditions;
+        var valid = Conditions.find(status.conditions, SniProxyStatusFactory.CONFIG_VALID).orElseThrow();
+        var wasValid = Conditions.find(before, SniProxyStatusFactory.CONFIG_VALID);
+        if (Conditions.FALSE.equals(valid.getStatus())
+                && (wasValid.isEmpty() || !Objects.equals(wasValid.get().getMessage(), valid.getMessage()))) {
+            events.warning(proxy, "InvalidSpec", valid.getMessage());
+        }
+        String oldHash = proxy.getStatus() == null ? null : proxy.getStatus().configHash;
+        if (status.configHash != null && !status.configHash.equals(oldHash)) {
+            events.normal(proxy, "ConfigRendered", "config " + status.configHash + " with " + status.routes.size()
+                    + " route(s) written to ConfigMap " + ProxyLabels.configMapName(proxy)
+                    + (oldHash == null ? "" : "; pods roll from config " + oldHash));
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.sniproxy.operator.proxy;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.sniproxy.operator.api.SniProxy;
+import io.sniproxy.operator.api.SniProxyStatus;
+import io.sniproxy.operator.render.RenderOutcome;
+import io.sniproxy.operator.render.Rendering;
+import io.sniproxy.operator.support.Conditions;
+import io.sniproxy.operator.watchdog.ProxyHealth;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The one place a SniProxy status is built, from the outcome of a reconcile pass. Pure: the same
+ * inputs and previous status give an equal status, so a no-op pass writes nothing.
+ */
+public final class SniProxyStatusFactory {
+
+    public static final String READY = "Ready";
+    public static final String CONFIG_VALID = "ConfigValid";
+    public static final String POOLING_DISABLED = "PoolingDisabled";
+    public static final String FD_HEALTHY = "FdHealthy";
+
+    private SniProxyStatusFactory() {
+    }
+
+    public static SniProxyStatus build(SniProxy proxy, RenderOutcome outcome, Optional<Deployment> deployment,
+            Optional<ProxyHealth> health, Instant now) {
+        SniProxyStatus previous = proxy.getStatus() == null ? new SniProxyStatus() : proxy.getStatus();
+        List<Condition> before = previous.conditions;
+        Long generation = proxy.getMetadata().getGeneration();
+        SniProxyStatus status = new SniProxyStatus();
+        status.observedGeneration = generation;
+        if (outcome.rendering().isPresent()) {
+            Rendering r = outcome.rendering().get();
+            status.configHash = r.hash();
+            status.routes = r.routes();
+        } else {
+            // The last good config stays in force; say which one it is.
+            status.configHash = previous.configHash;
+            status.routes = previous.routes;
+        }
+        int desired = proxy.getSpec() != null && proxy.getSpec().replicas != null ? proxy.getSpec().replicas : 2;
+        int ready = deployment.map(Deployment::getStatus).map(s -> s.getReadyReplicas() == null ? 0 : s.getReadyReplicas())
+                .orElse(0);
+        status.readyReplicas = ready;
+
+        List<Condition> conditions = new ArrayList<>();
+        if (deployment.isEmpty()) {
+            conditions.add(Conditions.of(READY, Conditions.FALSE, outcome.valid() ? "Creating" : "InvalidSpec",
+                    outcome.valid() ? "the Deployment is being created" : "nothing is deployed until the spec is fixed",
+                    generation, before, now));
+        } else if (ready >= desired) {
+            conditions.add(Conditions.of(READY, Conditions.TRUE, "PodsReady", ready + "/" + desired + " pods ready",
+                    generation, before, now));
+        } else {
+            conditions.add(Conditions.of(READY, Conditions.FALSE, "PodsNotReady", ready + "/" + desired + " pods ready",
+                    generation, before, now));
+        }
+        if (outcome.valid()) {
+            Rendering r = outcome.rendering().get();
+            conditions.add(Conditions.of(CONFIG_VALID, Conditions.TRUE, "Rendered", "config " + r.hash() + " with "
+                    + r.routes().size() + " route(s) is in ConfigMap " + ProxyLabels.configMapName(proxy),
+                    generation, before, now));
+        } else {
+            conditions.add(Conditions.of(CONFIG_VALID, Conditions.FALSE, "InvalidSpec",
+                    String.join("; ", outcome.specProblems())
+                            + (previous.configHash == null ? "" : " (config " + previous.configHash + " stays in force)"),
+                    generation, before, now));
+        }
+        ProxyHealth h = health.orElse(ProxyHealth.notScraped("NotScrapedYet", "the fd watchdog has not scraped this fleet yet"));
+        conditions.add(Conditions.of(POOLING_DISABLED, h.poolingStatus(), h.poolingReason(), h.poolingMessage(),
+                generation, before, now));
+        conditions.add(Conditions.of(FD_HEALTHY, h.fdStatus(), h.fdReason(), h.fdMessage(), generation, before, now));
+        status.conditions = conditions;
+        return status;
+    }
+}
