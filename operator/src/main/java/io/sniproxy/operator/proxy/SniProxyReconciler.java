@@ -1,5 +1,6 @@
 package io.sniproxy.operator.proxy;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -100,7 +101,10 @@ public class SniProxyReconciler implements Reconciler<SniProxy> {
                     .put(DesiredState.KEY, new DesiredState(outcome.rendering().get(), config.proxyImage()));
             context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
         }
-        SniProxyStatus status = SniProxyStatusFactory.build(proxy, outcome,
+        Optional<String> inForce = context.getSecondaryResource(ConfigMap.class)
+                .map(cm -> cm.getMetadata().getAnnotations())
+                .map(a -> a.get(ProxyLabels.CONFIG_HASH_ANNOTATION));
+        SniProxyStatus status = SniProxyStatusFactory.build(proxy, outcome, inForce,
                 context.getSecondaryResource(Deployment.class), watchdog.health(id), Instant.now());
         announce(proxy, status);
         metrics.reconciled(NAME, outcome.valid() ? "rendered" : "invalid");

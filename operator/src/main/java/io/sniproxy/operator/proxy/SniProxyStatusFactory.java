@@ -27,8 +27,12 @@ public final class SniProxyStatusFactory {
     private SniProxyStatusFactory() {
     }
 
-    public static SniProxyStatus build(SniProxy proxy, RenderOutcome outcome, Optional<Deployment> deployment,
-            Optional<ProxyHealth> health, Instant now) {
+    /**
+     * @param inForce hash of the config in the existing ConfigMap, if any: what the pods run while a
+     *     new spec cannot be rendered
+     */
+    public static SniProxyStatus build(SniProxy proxy, RenderOutcome outcome, Optional<String> inForce,
+            Optional<Deployment> deployment, Optional<ProxyHealth> health, Instant now) {
         SniProxyStatus previous = proxy.getStatus() == null ? new SniProxyStatus() : proxy.getStatus();
         List<Condition> before = previous.conditions;
         Long generation = proxy.getMetadata().getGeneration();
@@ -40,7 +44,7 @@ public final class SniProxyStatusFactory {
             status.routes = r.routes();
         } else {
             // The last good config stays in force; say which one it is.
-            status.configHash = previous.configHash;
+            status.configHash = inForce.orElse(previous.configHash);
             status.routes = previous.routes;
         }
         int desired = proxy.getSpec() != null && proxy.getSpec().replicas != null ? proxy.getSpec().replicas : 2;
@@ -68,7 +72,7 @@ public final class SniProxyStatusFactory {
         } else {
             conditions.add(Conditions.of(CONFIG_VALID, Conditions.FALSE, "InvalidSpec",
                     String.join("; ", outcome.specProblems())
-                            + (previous.configHash == null ? "" : " (config " + previous.configHash + " stays in force)"),
+                            + (status.configHash == null ? "" : " (config " + status.configHash + " stays in force)"),
                     generation, before, now));
         }
         ProxyHealth h = health.orElse(ProxyHealth.notScraped("NotScrapedYet", "the fd watchdog has not scraped this fleet yet"));

@@ -1,0 +1,213 @@
+package io.sniproxy.operator.proxy;
+
+import static io.sniproxy.operator.testing.Resources.proxy;
+import static io.sniproxy.operator.testing.Resources.route;
+import static io.sniproxy.operator.testing.Resources.tls;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.sniproxy.config.ConfigReader;
+import io.sniproxy.config.ProxyConfig;
+import io.sniproxy.operator.api.ListenerProtocol;
+import io.sniproxy.operator.api.ListenerSpec;
+import io.sniproxy.operator.api.SniProxy;
+import io.sniproxy.operator.api.SniRoute;
+import io.sniproxy.operator.api.SniRouteSpec.BackendRef;
+import io.sniproxy.operator.support.Conditions;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The SniProxy reconciler against the Fabric8 mock API server (CRUD mode). Each test has its own namespace. */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+class SniProxyReconcilerTest {
+
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Inject
+    KubernetesClient client;
+
+    @Test
+    void createdProxyGetsConfigDeploymentServiceAndStatus() throws Exception {
+        String ns = "create";
+        SniProxy p = proxy(ns, "edge", tls("https", 8443), new ListenerSpec("h3", 8443, ListenerProtocol.QUIC));
+        p.getSpec().replicas = 3;
+        client.resource(p).create();
+        client.resource(route(ns, "api", "edge", BackendRef.address("10.0.0.5:8443"), "api.example.com")).create();
+        client.resource(route(ns, "wild", "edge", BackendRef.address("10.0.0.6:443"), "*.example.org")).create();
+
+        ConfigMap cm = await().atMost(WAIT).until(() -> configMap(ns, "edge"),
+                c -> c != null && c.getData().get("config.yaml").contains("*.example.org"));
+        ProxyConfig config = ConfigReader.read("configmap", cm.getData().get("config.yaml"));
+        assertThat(config.routes()).extracting(r -> r.hostnames() + "->" + r.backend())
+                .containsExactly("[*.example.org]->10.0.0.6:443", "[api.example.com]->10.0.0.5:8443");
+        assertThat(cm.getData().get("config.yaml")).contains("connectionPool:\n  enabled: false");
+
+        Deployment d = await().atMost(WAIT).until(() -> deployment(ns, "edge"), x -> x != null);
+        assertThat(d.getSpec().getReplicas()).isEqualTo(3);
+        assertThat(d.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
+        assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations())
+                .containsEntry(ProxyLabels.CONFIG_HASH_ANNOTATION, cm.getMetadata().getAnnotations()
+                        .get(ProxyLabels.CONFIG_HASH_ANNOTATION));
+        assertThat(d.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds())
+                .isGreaterThanOrEqualTo(config.timeouts().drain().toSeconds());
+        Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertThat(c.getImage()).startsWith("sniproxy/proxy:");
+        assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
+        assertThat(c.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
+        assertThat(c.getPorts()).extracting(port -> port.getName() + "/" + port.getContainerPort() + "/" + port.getProtocol())
+                .containsExactly("h3/8443/UDP", "https/8443/TCP", "management/9000/TCP");
+        assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(d.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
+
+        Service svc = await().atMost(WAIT).until(() -> service(ns, "edge"), x -> x != null);
+        assertThat(svc.getSpec().getPorts()).extracting(port -> port.getName() + "/" + port.getPort() + "/" + port.getProtocol())
+                .containsExactly("h3/8443/UDP", "https/8443/TCP");
+
+        SniProxy done = await().atMost(WAIT).until(() -> get(ns, "edge"),
+                x -> x.getStatus() != null && x.getStatus().routes.size() == 2);
+        assertThat(done.getStatus().observedGeneration).isEqualTo(done.getMetadata().getGeneration());
+        assertThat(done.getStatus().configHash).isEqualTo(cm.getMetadata().getAnnotations().get(ProxyLabels.CONFIG_HASH_ANNOTATION));
+        assertThat(Conditions.find(done.getStatus().conditions, "ConfigValid").orElseThrow().getStatus()).isEqualTo("True");
+        assertThat(Conditions.find(done.getStatus().conditions, "PoolingDisabled").orElseThrow().getStatus()).isEqualTo("True");
+        assertThat(Conditions.find(done.getStatus().conditions, "Ready").orElseThrow().getReason()).isEqualTo("PodsNotReady");
+        assertThat(Conditions.find(done.getStatus().conditions, "FdHealthy").orElseThrow().getStatus()).isEqualTo("Unknown");
+        for (var cond : done.getStatus().conditions) {
+            assertThat(cond.getLastTransitionTime()).isNotBlank();
+            assertThat(cond.getObservedGeneration()).isEqualTo(done.getMetadata().getGeneration());
+        }
+
+        for (HasMetadata owned : List.of(cm, d, svc)) {
+            assertThat(owned.getMetadata().getOwnerReferences()).singleElement().satisfies(ref -> isOwnedBy(ref, done));
+        }
+    }
+
+    @Test
+    void changedRouteRollsThePodsAndNothingElseDoes() {
+        String ns = "roll";
+        client.resource(proxy(ns, "edge", tls("https", 8443))).create();
+        SniRoute r = client.resource(route(ns, "api", "edge", BackendRef.address("10.0.0.5:8443"), "api.example.com"))
+                .create();
+        Deployment first = await().atMost(WAIT).until(() -> deployment(ns, "edge"),
+                d -> d != null && get(ns, "edge").getStatus() != null && get(ns, "edge").getStatus().routes.size() == 1);
+        String hash1 = podHash(first);
+
+        // An update that changes nothing the proxy reads: nothing is rewritten.
+        client.resources(SniRoute.class).inNamespace(ns).withName("api")
+                .edit(x -> { x.getMetadata().setLabels(java.util.Map.of("team", "payments")); return x; });
+        String cmVersion = configMap(ns, "edge").getMetadata().getResourceVersion();
+        String depVersion = deployment(ns, "edge").getMetadata().getResourceVersion();
+        String proxyVersion = get(ns, "edge").getMetadata().getResourceVersion();
+        await().during(Duration.ofSeconds(2)).atMost(WAIT).until(() ->
+                configMap(ns, "edge").getMetadata().getResourceVersion().equals(cmVersion)
+                        && deployment(ns, "edge").getMetadata().getResourceVersion().equals(depVersion)
+                        && get(ns, "edge").getMetadata().getResourceVersion().equals(proxyVersion));
+
+        // A real change: new backend → new hash → new pod template.
+        client.resources(SniRoute.class).inNamespace(ns).withName("api")
+                .edit(x -> { x.getSpec().backend = BackendRef.address("10.0.0.7:8443"); return x; });
+        Deployment second = await().atMost(WAIT).until(() -> deployment(ns, "edge"), d -> !podHash(d).equals(hash1));
+        assertThat(configMap(ns, "edge").getData().get("config.yaml")).contains("10.0.0.7:8443").doesNotContain("10.0.0.5");
+        assertThat(podHash(second)).isEqualTo(await().atMost(WAIT).until(() -> get(ns, "edge").getStatus().configHash,
+                h -> h.equals(podHash(second))));
+        assertThat(r.getMetadata().getName()).isEqualTo("api");
+    }
+
+    @Test
+    void handEditOfTheConfigMapIsReverted() {
+        String ns = "handedit";
+        client.resource(proxy(ns, "edge", tls("https", 8443))).create();
+        client.resource(route(ns, "api", "edge", BackendRef.address("10.0.0.5:8443"), "api.example.com")).create();
+        ConfigMap cm = await().atMost(WAIT).until(() -> configMap(ns, "edge"),
+                c -> c != null && c.getData().get("config.yaml").contains("api.example.com"));
+        String rendered = cm.getData().get("config.yaml");
+
+        client.configMaps().inNamespace(ns).withName("edge-config").edit(x -> {
+            x.getData().put("config.yaml", rendered.replace("enabled: false", "enabled: true"));
+            return x;
+        });
+
+        await().atMost(WAIT).until(() -> configMap(ns, "edge").getData().get("config.yaml").equals(rendered));
+    }
+
+    @Test
+    void invalidSpecKeepsTheConfigInForceAndSaysWhy() {
+        String ns = "invalid";
+        client.resource(proxy(ns, "edge", tls("https", 8443))).create();
+        client.resource(route(ns, "api", "edge", BackendRef.address("10.0.0.5:8443"), "api.example.com")).create();
+        String good = await().atMost(WAIT).until(() -> configMap(ns, "edge"),
+                c -> c != null && c.getData().get("config.yaml").contains("api.example.com")).getData().get("config.yaml");
+
+        client.resources(SniProxy.class).inNamespace(ns).withName("edge")
+                .edit(x -> { x.getSpec().listeners = List.of(tls("https", 8443), tls("again", 8443)); return x; });
+
+        SniProxy bad = await().atMost(WAIT).until(() -> get(ns, "edge"),
+                x -> x.getStatus() != null && !Conditions.isTrue(x.getStatus().conditions, "ConfigValid"));
+        assertThat(Conditions.find(bad.getStatus().conditions, "ConfigValid").orElseThrow().getMessage())
+                .contains("spec.listeners[1].port: tcp/8443 is already used by spec.listeners[0]")
+                .contains("stays in force");
+        assertThat(configMap(ns, "edge").getData().get("config.yaml")).isEqualTo(good);
+        assertThat(client.v1().events().inNamespace(ns).list().getItems())
+                .anySatisfy(e -> assertThat(e.getReason()).isEqualTo("InvalidSpec"));
+    }
+
+    @Test
+    void deletedProxyLeavesCleanupToTheGarbageCollectorThroughOwnerReferences() {
+        String ns = "delete";
+        client.resource(proxy(ns, "edge", tls("https", 8443))).create();
+        await().atMost(WAIT).until(() -> deployment(ns, "edge") != null && service(ns, "edge") != null
+                && configMap(ns, "edge") != null);
+        SniProxy p = get(ns, "edge");
+        for (HasMetadata owned : List.of(configMap(ns, "edge"), deployment(ns, "edge"), service(ns, "edge"))) {
+            assertThat(owned.getMetadata().getOwnerReferences()).singleElement().satisfies(ref -> isOwnedBy(ref, p));
+        }
+        assertThat(p.getMetadata().getFinalizers()).as("no finalizer: deletion needs no operator").isNullOrEmpty();
+
+        client.resource(p).delete();
+
+        await().atMost(WAIT).until(() -> get(ns, "edge") == null);
+        // The mock server runs no garbage collector; a cluster deletes the three objects above by their
+        // owner reference. What the operator must not do is recreate anything for a deleted proxy.
+        String depVersion = deployment(ns, "edge").getMetadata().getResourceVersion();
+        await().during(Duration.ofSeconds(1)).atMost(WAIT)
+                .until(() -> deployment(ns, "edge").getMetadata().getResourceVersion().equals(depVersion));
+    }
+
+    static void isOwnedBy(OwnerReference ref, SniProxy p) {
+        assertThat(ref.getKind()).isEqualTo("SniProxy");
+        assertThat(ref.getName()).isEqualTo(p.getMetadata().getName());
+        assertThat(ref.getUid()).isEqualTo(p.getMetadata().getUid());
+    }
+
+    static String podHash(Deployment d) {
+        return d.getSpec().getTemplate().getMetadata().getAnnotations().get(ProxyLabels.CONFIG_HASH_ANNOTATION);
+    }
+
+    SniProxy get(String ns, String name) {
+        return client.resources(SniProxy.class).inNamespace(ns).withName(name).get();
+    }
+
+    ConfigMap configMap(String ns, String proxy) {
+        return client.configMaps().inNamespace(ns).withName(proxy + "-config").get();
+    }
+
+    Deployment deployment(String ns, String name) {
+        return client.apps().deployments().inNamespace(ns).withName(name).get();
+    }
+
+    Service service(String ns, String name) {
+        return client.services().inNamespace(ns).withName(name).get();
+    }
+}
