@@ -1,0 +1,157 @@
+package io.sniproxy.operator.route;
+
+import static io.sniproxy.operator.testing.Resources.proxy;
+import static io.sniproxy.operator.testing.Resources.route;
+import static io.sniproxy.operator.testing.Resources.tls;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.sniproxy.operator.api.SniRoute;
+import io.sniproxy.operator.api.SniRouteSpec;
+import io.sniproxy.operator.api.SniRouteSpec.BackendRef;
+import io.sniproxy.operator.support.Conditions;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** SniRoute statuses as users see them with {@code kubectl get sniroutes}. */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+class SniRouteStatusTest {
+
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Inject
+    KubernetesClient client;
+
+    @Test
+    void conflictAcrossNamespacesIsWonByTheOlderRoute() throws Exception {
+        client.resource(proxy("edge-ns", "edge", tls("https", 8443))).create();
+        SniRoute older = route("team-a", "shop", "edge", BackendRef.address("10.0.0.1:443"), "shop.example.com");
+        older.getSpec().proxyRef.namespace = "edge-ns";
+        client.resource(older).create();
+        Condition accepted = await().atMost(WAIT).until(() -> condition("team-a", "shop", "Accepted"),
+                c -> c != null && c.getStatus().equals("True"));
+        assertThat(accepted.getReason()).isEqualTo("Accepted");
+        // creationTimestamp has one-second resolution: create the second route in a later second.
+        java.time.Instant created = java.time.Instant.parse(client.resources(SniRoute.class).inNamespace("team-a")
+                .withName("shop").get().getMetadata().getCreationTimestamp());
+        await().atMost(WAIT).until(() -> java.time.Instant.now().isAfter(created.plusSeconds(1)));
+
+        SniRoute younger = route("team-b", "shop", "edge", BackendRef.address("10.0.0.2:443"), "www.example.com",
+                "shop.example.com");
+        younger.getSpec().proxyRef.namespace = "edge-ns";
+        client.resource(younger).create();
+
+        Condition lost = await().atMost(WAIT).until(() -> condition("team-b", "shop", "Accepted"),
+                c -> c != null && c.getReason().equals("HostnameConflict"));
+        assertThat(lost.getStatus()).isEqualTo("False");
+        assertThat(lost.getMessage()).contains("'shop.example.com'").contains("team-a/shop");
+        assertThat(condition("team-b", "shop", "Programmed").getStatus()).isEqualTo("False");
+        assertThat(condition("team-a", "shop", "Accepted").getStatus()).isEqualTo("True");
+        await().atMost(WAIT).until(() -> condition("team-a", "shop", "Programmed"), c -> c.getStatus().equals("True"));
+        String config = client.configMaps().inNamespace("edge-ns").withName("edge-config").get().getData().get("config.yaml");
+        assertThat(config).contains("10.0.0.1:443").doesNotContain("10.0.0.2").doesNotContain("www.example.com");
+        assertThat(client.v1().events().inNamespace("team-b").list().getItems())
+                .anySatisfy(e -> {
+                    assertThat(e.getReason()).isEqualTo("HostnameConflict");
+                    assertThat(e.getType()).isEqualTo("Warning");
+                    assertThat(e.getInvolvedObject().getName()).isEqualTo("shop");
+                });
+
+        // The winner goes away: the loser takes the name over.
+        client.resources(SniRoute.class).inNamespace("team-a").withName("shop").delete();
+        await().atMost(WAIT).until(() -> condition("team-b", "shop", "Programmed"), c -> c.getStatus().equals("True"));
+        assertThat(client.configMaps().inNamespace("edge-ns").withName("edge-config").get().getData().get("config.yaml"))
+                .contains("10.0.0.2:443").contains("www.example.com");
+    }
+
+    @Test
+    void invalidRoutesSayWhatIsWrong() {
+        client.resource(proxy("invalid-routes", "edge", tls("https", 8443))).create();
+        client.resource(route("invalid-routes", "bad-host", "edge", BackendRef.address("10.0.0.1:443"), "under_score.example.com"))
+                .create();
+        client.resource(route("invalid-routes", "bad-backend", "edge", BackendRef.address("10.0.0.1"), "ok.example.com"))
+                .create();
+        client.resource(route("invalid-routes", "loop", "edge", BackendRef.address("127.0.0.1:8443"), "loop.example.com"))
+                .create();
+
+        assertThat(await().atMost(WAIT).until(() -> condition("invalid-routes", "bad-host", "Accepted"), c -> c != null))
+                .satisfies(c -> invalid(c, "spec.hostnames[0]: 'under_score.example.com' is not a valid hostname"));
+        assertThat(await().atMost(WAIT).until(() -> condition("invalid-routes", "bad-backend", "Accepted"), c -> c != null))
+                .satisfies(c -> invalid(c, "spec.backend.address: '10.0.0.1' is not host:port"));
+        assertThat(await().atMost(WAIT).until(() -> condition("invalid-routes", "loop", "Accepted"), c -> c != null))
+                .satisfies(c -> invalid(c, "is the proxy's own listener 'https'"));
+        String config = await().atMost(WAIT).until(
+                () -> client.configMaps().inNamespace("invalid-routes").withName("edge-config").get(), cm -> cm != null)
+                .getData().get("config.yaml");
+        assertThat(config).contains("routes: []");
+    }
+
+    @Test
+    void routeToAMissingProxyIsNotAcceptedUntilTheProxyExists() {
+        client.resource(route("orphans", "r", "nowhere", BackendRef.address("10.0.0.1:443"), "x.example.com")).create();
+
+        Condition c = await().atMost(WAIT).until(() -> condition("orphans", "r", "Accepted"), x -> x != null);
+        assertThat(c.getStatus()).isEqualTo("False");
+        assertThat(c.getReason()).isEqualTo("NoMatchingParent");
+        assertThat(c.getMessage()).isEqualTo("SniProxy orphans/nowhere does not exist");
+
+        client.resource(proxy("orphans", "nowhere", tls("https", 8443))).create();
+        await().atMost(WAIT).until(() -> condition("orphans", "r", "Programmed"), x -> x.getStatus().equals("True"));
+        assertThat(condition("orphans", "r", "Accepted").getStatus()).isEqualTo("True");
+    }
+
+    @Test
+    void serviceBackendIsResolvedInTheRoutesNamespace() {
+        client.resource(proxy("svc", "edge", tls("https", 8443))).create();
+        client.resource(route("svc", "api", "edge", BackendRef.service("api", 8443), "api.example.com")).create();
+
+        Condition missing = await().atMost(WAIT).until(() -> condition("svc", "api", "Accepted"), x -> x != null);
+        assertThat(missing.getReason()).isEqualTo("BackendNotFound");
+        assertThat(missing.getMessage()).isEqualTo("spec.backend.service: Service svc/api does not exist");
+
+        client.resource(new ServiceBuilder().withNewMetadata().withNamespace("svc").withName("api").endMetadata()
+                .withNewSpec().addNewPort().withPort(8443).endPort().endSpec().build()).create();
+        // Nudge the route (a user would too); the reconcilers also look again on their own after 30s.
+        client.resources(SniRoute.class).inNamespace("svc").withName("api")
+                .edit(r -> { r.getMetadata().setAnnotations(java.util.Map.of("touch", "1")); return r; });
+        client.resources(io.sniproxy.operator.api.SniProxy.class).inNamespace("svc").withName("edge")
+                .edit(p -> { p.getMetadata().setAnnotations(java.util.Map.of("touch", "1")); return p; });
+
+        await().atMost(WAIT).until(() -> condition("svc", "api", "Programmed"), x -> x.getStatus().equals("True"));
+        SniRoute done = client.resources(SniRoute.class).inNamespace("svc").withName("api").get();
+        assertThat(done.getStatus().backend).isEqualTo("api.svc.svc.cluster.local:8443");
+        assertThat(done.getStatus().observedGeneration).isEqualTo(done.getMetadata().getGeneration());
+    }
+
+    @Test
+    void routeWithoutProxyRefNameIsInvalid() {
+        SniRoute r = route("noref", "r", "x", BackendRef.address("10.0.0.1:443"), "x.example.com");
+        r.getSpec().proxyRef = new SniRouteSpec.ProxyRef(null, null);
+        client.resource(r).create();
+        Condition c = await().atMost(WAIT).until(() -> condition("noref", "r", "Accepted"), x -> x != null);
+        invalid(c, "spec.proxyRef.name");
+        assertThat(List.of(c.getStatus())).containsExactly("False");
+    }
+
+    private static void invalid(Condition c, String messagePart) {
+        assertThat(c.getStatus()).isEqualTo("False");
+        assertThat(c.getReason()).isEqualTo("Invalid");
+        assertThat(c.getMessage()).contains(messagePart);
+    }
+
+    private Condition condition(String ns, String name, String type) {
+        SniRoute r = client.resources(SniRoute.class).inNamespace(ns).withName(name).get();
+        if (r == null || r.getStatus() == null) {
+            return null;
+        }
+        return Conditions.find(r.getStatus().conditions, type).orElse(null);
+    }
+}
