@@ -1,0 +1,110 @@
+package io.sniproxy.operator.agreement;
+
+import static io.sniproxy.operator.testing.Resources.proxy;
+import static io.sniproxy.operator.testing.Resources.route;
+import static io.sniproxy.operator.testing.Resources.tls;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.sniproxy.operator.api.SniRoute;
+import io.sniproxy.operator.api.SniRouteSpec.BackendRef;
+import io.sniproxy.proxy.testing.ProxyHarness;
+import io.sniproxy.proxy.testing.TestCerts;
+import io.sniproxy.proxy.testing.TlsEchoServer;
+import jakarta.inject.Inject;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The operator and the proxy agree: the ConfigMap the operator renders from SniRoutes is loaded by
+ * the real proxy (its own config reader, listeners, SNI parser and pipes, from the proxy module), and
+ * real TLS clients land exactly where the routes say, and nowhere a refused route points.
+ */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+class OperatorProxyAgreementTest {
+
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Inject
+    KubernetesClient client;
+
+    @Test
+    void tlsConnectionsAreRoutedAsTheSniRoutesSay() throws Exception {
+        String ns = "agree";
+        int port = ProxyHarness.freePort();
+        try (TlsEchoServer api = new TlsEchoServer("api");
+                TlsEchoServer wild = new TlsEchoServer("wild");
+                TlsEchoServer loser = new TlsEchoServer("loser")) {
+            client.resource(proxy(ns, "edge", tls("https", port))).create();
+            client.resource(route(ns, "api", "edge", BackendRef.address(api.address()), "api.example.com")).create();
+            client.resource(route(ns, "wild", "edge", BackendRef.address(wild.address()), "*.example.org")).create();
+            await().atMost(WAIT).until(() -> accepted(ns, "api") && accepted(ns, "wild"));
+            java.time.Instant created = java.time.Instant.parse(client.resources(SniRoute.class).inNamespace(ns)
+                    .withName("wild").get().getMetadata().getCreationTimestamp());
+            await().atMost(WAIT).until(() -> java.time.Instant.now().isAfter(created.plusSeconds(1)));
+            SniRoute thief = route("other", "thief", "edge", BackendRef.address(loser.address()), "api.example.com");
+            thief.getSpec().proxyRef.namespace = ns;
+            client.resource(thief).create();
+            await().atMost(WAIT).until(() -> reason("other", "thief").equals("HostnameConflict"));
+
+            String yaml = await().atMost(WAIT).until(
+                    () -> client.configMaps().inNamespace(ns).withName("edge-config").get(),
+                    cm -> cm != null && cm.getData().get("config.yaml").contains("*.example.org"))
+                    .getData().get("config.yaml");
+
+            try (ProxyHarness proxy = ProxyHarness.start(yaml)) {
+                assertThat(exchange(port, "api.example.com")).isEqualTo("api:hello");
+                assertThat(exchange(port, "www.example.org")).isEqualTo("wild:hello");
+                assertThat(exchange(port, "deep.sub.example.org")).isEqualTo("wild:hello");
+                assertThatThrownBy(() -> exchange(port, "unrouted.example.net")).isInstanceOf(IOException.class);
+                assertThat(proxy.outcome("https", "routed")).isEqualTo(3);
+                assertThat(proxy.outcome("https", "no_route")).isEqualTo(1);
+            }
+            assertThat(api.sniSeen()).containsExactly("api.example.com");
+            assertThat(wild.sniSeen()).containsExactly("www.example.org", "deep.sub.example.org");
+            assertThat(loser.accepted()).as("the refused route's backend is never dialled").isZero();
+        }
+    }
+
+    /** One real TLS session with SNI through the proxy: send a line, read the echo. */
+    private static String exchange(int port, String sni) throws IOException {
+        try (SSLSocket s = (SSLSocket) TestCerts.clientContext().getSocketFactory().createSocket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            SSLParameters params = s.getSSLParameters();
+            params.setServerNames(List.of(new SNIHostName(sni)));
+            s.setSSLParameters(params);
+            s.startHandshake();
+            s.getOutputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream().flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            return in.readLine();
+        }
+    }
+
+    private boolean accepted(String ns, String name) {
+        return "Accepted".equals(reason(ns, name));
+    }
+
+    private String reason(String ns, String name) {
+        SniRoute r = client.resources(SniRoute.class).inNamespace(ns).withName(name).get();
+        if (r == null || r.getStatus() == null) {
+            return "";
+        }
+        return r.getStatus().conditions.stream().filter(c -> c.getType().equals("Accepted")).findFirst()
+                .map(c -> c.getReason()).orElse("");
+    }
+
+}
