@@ -1,0 +1,57 @@
+package io.sniproxy.operator.it;
+
+import static io.sniproxy.operator.testing.Resources.proxy;
+import static io.sniproxy.operator.testing.Resources.route;
+import static io.sniproxy.operator.testing.Resources.tls;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.junit.QuarkusIntegrationTest;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
+import io.quarkus.test.kubernetes.client.KubernetesTestServer;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.sniproxy.config.ConfigReader;
+import io.sniproxy.operator.api.SniProxy;
+import io.sniproxy.operator.api.SniRoute;
+import io.sniproxy.operator.api.SniRouteSpec.BackendRef;
+import io.sniproxy.operator.testing.InstallCrds;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged fast-jar ({@code java -jar target/quarkus-app/quarkus-run.jar}, prod profile) against
+ * the mock API server holding the committed CRDs: it starts, finds its CRDs (it refuses to run
+ * without them) and reconciles.
+ */
+@QuarkusIntegrationTest
+@WithKubernetesTestServer(crud = true, setup = InstallCrds.class)
+class PackagedOperatorIT {
+
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    @KubernetesTestServer
+    KubernetesServer server;
+
+    @Test
+    void packagedOperatorReconcilesAProxyAndItsRoutes() throws Exception {
+        KubernetesClient client = server.getClient();
+        client.resource(proxy("it", "edge", tls("https", 8443))).create();
+        client.resource(route("it", "api", "edge", BackendRef.address("10.0.0.5:8443"), "api.example.com")).create();
+
+        ConfigMap cm = await().atMost(WAIT).until(() -> client.configMaps().inNamespace("it").withName("edge-config").get(),
+                c -> c != null && c.getData().get("config.yaml").contains("api.example.com"));
+        assertThat(ConfigReader.read("configmap", cm.getData().get("config.yaml")).routes()).hasSize(1);
+        assertThat(client.apps().deployments().inNamespace("it").withName("edge").get().getSpec().getTemplate().getSpec()
+                .getContainers().get(0).getImage()).isEqualTo("sniproxy/proxy:0.1.0-SNAPSHOT");
+        assertThat(client.services().inNamespace("it").withName("edge").get()).isNotNull();
+        await().atMost(WAIT).until(() -> {
+            SniRoute r = client.resources(SniRoute.class).inNamespace("it").withName("api").get();
+            return r.getStatus() != null && r.getStatus().conditions.stream()
+                    .anyMatch(c -> c.getType().equals("Programmed") && c.getStatus().equals("True"));
+        });
+        SniProxy p = client.resources(SniProxy.class).inNamespace("it").withName("edge").get();
+        assertThat(p.getStatus().configHash).isEqualTo(cm.getMetadata().getAnnotations().get("sniproxy.io/config-hash"));
+    }
+}
