@@ -34,6 +34,7 @@ import io.sniproxy.operator.watchdog.WatchdogState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -79,12 +80,27 @@ public class SniProxyReconciler implements Reconciler<SniProxy> {
                 InformerEventSourceConfiguration.from(SniRoute.class, SniProxy.class)
                         .withName(ROUTES)
                         .withWatchAllNamespaces()
-                        .withSecondaryToPrimaryMapper(r -> ProxyRefs.target(r).map(Set::of).orElse(Set.of()))
+                        .withSecondaryToPrimaryMapper(r -> proxiesConcerned(r, context))
                         .build(),
                 context);
         SimpleInboundEventSource<SniProxy> trigger = new SimpleInboundEventSource<>(WATCHDOG);
         watchdog.attach(trigger);
         return List.of(routes, trigger);
+    }
+
+    /**
+     * The proxy a route names, plus any proxy whose config in force still renders it: when a route's
+     * {@code proxyRef} moves, the old proxy must drop it, and the informer only sees the new object.
+     */
+    static Set<ResourceID> proxiesConcerned(SniRoute route, EventSourceContext<SniProxy> context) {
+        Set<ResourceID> ids = new HashSet<>();
+        ProxyRefs.target(route).ifPresent(ids::add);
+        String prefix = ResourceKeys.of(route) + "@";
+        context.getPrimaryCache()
+                .list(p -> p.getStatus() != null && p.getStatus().routes != null
+                        && p.getStatus().routes.stream().anyMatch(k -> k.startsWith(prefix)))
+                .forEach(p -> ids.add(ResourceID.fromResource(p)));
+        return ids;
     }
 
     @Override

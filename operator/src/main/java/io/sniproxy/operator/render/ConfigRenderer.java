@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * SniProxy spec + accepted routes → the proxy's config file. Deterministic: listeners sorted by name,
@@ -43,7 +44,7 @@ import java.util.regex.Matcher;
  */
 public final class ConfigRenderer {
 
-    private static final java.util.regex.Pattern ROUTE_PATH = java.util.regex.Pattern.compile("^routes\\[(\\d+)]");
+    private static final Pattern ROUTE_PATH = Pattern.compile("^routes\\[(\\d+)]");
 
     private final String listenHost;
 
@@ -149,7 +150,7 @@ public final class ConfigRenderer {
     }
 
     private static String describe(ConfigProblem p, List<Listener> listeners) {
-        Matcher m = java.util.regex.Pattern.compile("^listeners\\[(\\d+)]").matcher(p.path());
+        Matcher m = Pattern.compile("^listeners\\[(\\d+)]").matcher(p.path());
         if (m.find()) {
             return "spec.listeners (name " + listeners.get(Integer.parseInt(m.group(1))).name() + "): " + p.message();
         }

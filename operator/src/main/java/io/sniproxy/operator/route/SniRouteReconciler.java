@@ -26,6 +26,7 @@ import io.sniproxy.operator.support.ProxyRefs;
 import io.sniproxy.operator.support.ResourceKeys;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -90,7 +91,7 @@ public class SniRouteReconciler implements Reconciler<SniRoute> {
         } else {
             List<SniRoute> siblings = context.getPrimaryCache().list(r -> ProxyRefs.targets(r, target.get())).toList();
             if (siblings.stream().noneMatch(r -> ResourceKeys.of(r).equals(key))) {
-                siblings = new java.util.ArrayList<>(siblings);
+                siblings = new ArrayList<>(siblings);
                 siblings.add(route);
             }
             RenderOutcome outcome = SniProxyReconciler.render(proxy.get(), siblings, context.getClient(), config);

@@ -143,6 +143,42 @@ class SniProxyReconcilerTest {
     }
 
     @Test
+    void handEditOfTheDeploymentIsReverted() {
+        String ns = "handedit-deploy";
+        client.resource(proxy(ns, "edge", tls("https", 8443))).create();
+        Deployment d = await().atMost(WAIT).until(() -> deployment(ns, "edge"), x -> x != null);
+        String image = d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
+
+        client.apps().deployments().inNamespace(ns).withName("edge").edit(x -> {
+            x.getSpec().setReplicas(7);
+            x.getSpec().getTemplate().getSpec().getContainers().get(0).setImage("evil/proxy:latest");
+            return x;
+        });
+
+        await().atMost(WAIT).until(() -> deployment(ns, "edge"), x -> x.getSpec().getReplicas() == 2
+                && x.getSpec().getTemplate().getSpec().getContainers().get(0).getImage().equals(image));
+    }
+
+    @Test
+    void routeMovedToAnotherProxyLeavesTheOldOneAndJoinsTheNew() {
+        String ns = "move";
+        client.resource(proxy(ns, "blue", tls("https", 8443))).create();
+        client.resource(proxy(ns, "green", tls("https", 8443))).create();
+        client.resource(route(ns, "api", "blue", BackendRef.address("10.0.0.5:8443"), "api.example.com")).create();
+        await().atMost(WAIT).until(() -> configMap(ns, "blue"),
+                c -> c != null && c.getData().get("config.yaml").contains("api.example.com"));
+        await().atMost(WAIT).until(() -> get(ns, "blue").getStatus().routes.size() == 1);
+
+        client.resources(SniRoute.class).inNamespace(ns).withName("api")
+                .edit(x -> { x.getSpec().proxyRef.name = "green"; return x; });
+
+        await().atMost(WAIT).until(() -> configMap(ns, "green"),
+                c -> c != null && c.getData().get("config.yaml").contains("api.example.com"));
+        await().atMost(WAIT).until(() -> configMap(ns, "blue").getData().get("config.yaml").contains("routes: []"));
+        assertThat(get(ns, "blue").getStatus().routes).isEmpty();
+    }
+
+    @Test
     void invalidSpecKeepsTheConfigInForceAndSaysWhy() {
         String ns = "invalid";
         client.resource(proxy(ns, "edge", tls("https", 8443))).create();
