@@ -175,7 +175,7 @@ class SniProxyReconcilerTest {
         await().atMost(WAIT).until(() -> configMap(ns, "green"),
                 c -> c != null && c.getData().get("config.yaml").contains("api.example.com"));
         await().atMost(WAIT).until(() -> configMap(ns, "blue").getData().get("config.yaml").contains("routes: []"));
-        assertThat(get(ns, "blue").getStatus().routes).isEmpty();
+        await().atMost(WAIT).until(() -> get(ns, "blue").getStatus().routes.isEmpty());
     }
 
     @Test
