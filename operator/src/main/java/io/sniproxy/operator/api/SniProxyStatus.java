@@ -6,8 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
-/** Built only by the status factory: conditions Ready, ConfigValid, PoolingDisabled, FdHealthy. */
-@JsonInclude(JsonInclude.Include.NON_NULL)
+/**
+ * Built only by the status factory: conditions Ready, ConfigValid, PoolingDisabled, FdHealthy.
+ * Nulls are written, not omitted, so the merge patch of a status removes a field that became unset.
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
 public class SniProxyStatus {
 
     public Long observedGeneration;

@@ -6,8 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
-/** Conditions Accepted and Programmed, in Gateway API's sense. */
-@JsonInclude(JsonInclude.Include.NON_NULL)
+/**
+ * Conditions Accepted and Programmed, in Gateway API's sense.
+ * Nulls are written, not omitted, so the merge patch of a status removes a field that became unset.
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
 public class SniRouteStatus {
 
     public Long observedGeneration;

@@ -30,6 +30,7 @@ import io.sniproxy.operator.support.EventRecorder;
 import io.sniproxy.operator.support.OperatorMetrics;
 import io.sniproxy.operator.support.ProxyRefs;
 import io.sniproxy.operator.support.ResourceKeys;
+import io.sniproxy.operator.support.StatusWriter;
 import io.sniproxy.operator.watchdog.WatchdogState;
 import java.time.Duration;
 import java.time.Instant;
@@ -125,13 +126,10 @@ public class SniProxyReconciler implements Reconciler<SniProxy> {
         announce(proxy, status);
         metrics.reconciled(NAME, outcome.valid() ? "rendered" : "invalid");
 
-        UpdateControl<SniProxy> control;
-        if (Objects.equals(status, proxy.getStatus())) {
-            control = UpdateControl.noUpdate();
-        } else {
-            proxy.setStatus(status);
-            control = UpdateControl.patchStatus(proxy);
+        if (!Objects.equals(status, proxy.getStatus())) {
+            StatusWriter.write(context.getClient(), proxy, status);
         }
+        UpdateControl<SniProxy> control = UpdateControl.noUpdate();
         boolean waiting = outcome.verdicts().values().stream()
                 .anyMatch(v -> RouteVerdict.BACKEND_NOT_FOUND.equals(v.reason()));
         return waiting ? control.rescheduleAfter(BACKEND_RETRY) : control;

@@ -24,6 +24,7 @@ import io.sniproxy.operator.support.EventRecorder;
 import io.sniproxy.operator.support.OperatorMetrics;
 import io.sniproxy.operator.support.ProxyRefs;
 import io.sniproxy.operator.support.ResourceKeys;
+import io.sniproxy.operator.support.StatusWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -100,13 +101,10 @@ public class SniRouteReconciler implements Reconciler<SniRoute> {
         SniRouteStatus status = status(route, verdict, proxy, Instant.now());
         announce(route, status);
         metrics.reconciled(NAME, verdict.reason());
-        UpdateControl<SniRoute> control;
-        if (Objects.equals(status, route.getStatus())) {
-            control = UpdateControl.noUpdate();
-        } else {
-            route.setStatus(status);
-            control = UpdateControl.patchStatus(route);
+        if (!Objects.equals(status, route.getStatus())) {
+            StatusWriter.write(context.getClient(), route, status);
         }
+        UpdateControl<SniRoute> control = UpdateControl.noUpdate();
         return RouteVerdict.BACKEND_NOT_FOUND.equals(verdict.reason()) ? control.rescheduleAfter(BACKEND_RETRY) : control;
     }
 
