@@ -55,4 +55,9 @@ public class SniProxySpec {
     public ResourceRequirements resources;
 
     public WatchdogSpec watchdog;
+
+    @JsonPropertyDescription("Namespaces whose SniRoutes may attach to this proxy; default: only its own. "
+            + "[\"*\"] allows every namespace (as the Gateway API's allowedRoutes).")
+    @Size(max = 256)
+    public List<@Pattern("^(\\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$") String> allowedRouteNamespaces;
 }

@@ -138,10 +138,22 @@ public class SniProxyReconciler implements Reconciler<SniProxy> {
     /** Public for the SniRoute reconciler, so both see the same verdicts. */
     public static RenderOutcome render(SniProxy proxy, List<SniRoute> attached, KubernetesClient client, OperatorConfig config) {
         BackendLookup lookup = (ns, name) -> Optional.ofNullable(client.services().inNamespace(ns).withName(name).get());
-        Map<String, RouteVerdict> verdicts = new RouteAdmission(config.clusterDomain(), lookup).admit(attached);
+        Map<String, RouteVerdict> verdicts = new RouteAdmission(config.clusterDomain(), lookup)
+                .admit(attached, ns -> namespaceRefusal(proxy, ns));
         Map<String, Long> generations = new HashMap<>();
         attached.forEach(r -> generations.put(ResourceKeys.of(r), r.getMetadata().getGeneration()));
         return new ConfigRenderer(config.listenHost()).render(proxy.getSpec(), verdicts, generations::get);
+    }
+
+    /** Gateway API's default: routes attach from the proxy's own namespace unless it names others. */
+    static Optional<String> namespaceRefusal(SniProxy proxy, String routeNamespace) {
+        String own = proxy.getMetadata().getNamespace();
+        List<String> allowed = proxy.getSpec() == null ? null : proxy.getSpec().allowedRouteNamespaces;
+        if (own.equals(routeNamespace) || (allowed != null && (allowed.contains("*") || allowed.contains(routeNamespace)))) {
+            return Optional.empty();
+        }
+        return Optional.of("SniProxy " + ResourceKeys.of(proxy) + " does not accept routes from namespace '"
+                + routeNamespace + "'; add it to the SniProxy's spec.allowedRouteNamespaces");
     }
 
     /** Events for changes a person would want to see in {@code kubectl describe}. */

@@ -46,14 +46,30 @@ public final class RouteAdmission {
         this.lookup = lookup;
     }
 
-    /** Verdicts keyed by {@code namespace/name}, in age order. */
+    /** Verdicts keyed by {@code namespace/name}, in age order; routes from any namespace may attach. */
     public Map<String, RouteVerdict> admit(List<SniRoute> routes) {
+        return admit(routes, ns -> Optional.empty());
+    }
+
+    /**
+     * As {@link #admit(List)}, but a route whose namespace the proxy does not accept is refused before
+     * it can claim anything.
+     *
+     * @param refusal why a namespace may not attach, or empty when it may
+     */
+    public Map<String, RouteVerdict> admit(List<SniRoute> routes, java.util.function.Function<String, Optional<String>> refusal) {
         List<SniRoute> byAge = new ArrayList<>(routes);
         byAge.sort(AGE);
         Map<String, RouteVerdict> verdicts = new LinkedHashMap<>();
         Map<String, List<Claim>> claims = new HashMap<>();
         for (SniRoute route : byAge) {
             String key = ResourceKeys.of(route);
+            Optional<String> notAllowed = refusal.apply(route.getMetadata().getNamespace());
+            if (notAllowed.isPresent()) {
+                verdicts.put(key, RouteVerdict.refused(RouteVerdict.NOT_ALLOWED_BY_PARENT, notAllowed.get(),
+                        Optional.empty()));
+                continue;
+            }
             RouteVerdict checked = check(route);
             if (!checked.isAccepted()) {
                 verdicts.put(key, checked);

@@ -14,6 +14,7 @@ public record RouteVerdict(String reason, String message, Optional<Route> route,
     public static final String INVALID = "Invalid";
     public static final String NO_MATCHING_PARENT = "NoMatchingParent";
     public static final String BACKEND_NOT_FOUND = "BackendNotFound";
+    public static final String NOT_ALLOWED_BY_PARENT = "NotAllowedByParent";
 
     public static RouteVerdict accepted(Route route, String backend) {
         return new RouteVerdict(ACCEPTED, "routed by the proxy", Optional.of(route), Optional.of(backend));

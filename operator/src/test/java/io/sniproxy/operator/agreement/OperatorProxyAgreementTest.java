@@ -10,6 +10,7 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.sniproxy.operator.api.SniProxy;
 import io.sniproxy.operator.api.SniRoute;
 import io.sniproxy.operator.api.SniRouteSpec.BackendRef;
 import io.sniproxy.proxy.testing.ProxyHarness;
@@ -48,7 +49,9 @@ class OperatorProxyAgreementTest {
         try (TlsEchoServer api = new TlsEchoServer("api");
                 TlsEchoServer wild = new TlsEchoServer("wild");
                 TlsEchoServer loser = new TlsEchoServer("loser")) {
-            client.resource(proxy(ns, "edge", tls("https", port))).create();
+            SniProxy edge = proxy(ns, "edge", tls("https", port));
+            edge.getSpec().allowedRouteNamespaces = List.of("*");
+            client.resource(edge).create();
             client.resource(route(ns, "api", "edge", BackendRef.address(api.address()), "api.example.com")).create();
             client.resource(route(ns, "wild", "edge", BackendRef.address(wild.address()), "*.example.org")).create();
             await().atMost(WAIT).until(() -> accepted(ns, "api") && accepted(ns, "wild"));

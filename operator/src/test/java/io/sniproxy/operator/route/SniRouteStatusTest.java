@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.sniproxy.operator.api.SniProxy;
 import io.sniproxy.operator.api.SniRoute;
 import io.sniproxy.operator.api.SniRouteSpec;
 import io.sniproxy.operator.api.SniRouteSpec.BackendRef;
@@ -32,7 +33,9 @@ class SniRouteStatusTest {
 
     @Test
     void conflictAcrossNamespacesIsWonByTheOlderRoute() throws Exception {
-        client.resource(proxy("edge-ns", "edge", tls("https", 8443))).create();
+        SniProxy edge = proxy("edge-ns", "edge", tls("https", 8443));
+        edge.getSpec().allowedRouteNamespaces = List.of("team-a", "team-b");
+        client.resource(edge).create();
         SniRoute older = route("team-a", "shop", "edge", BackendRef.address("10.0.0.1:443"), "shop.example.com");
         older.getSpec().proxyRef.namespace = "edge-ns";
         client.resource(older).create();
@@ -70,6 +73,23 @@ class SniRouteStatusTest {
         await().atMost(WAIT).until(() -> condition("team-b", "shop", "Programmed"), c -> c.getStatus().equals("True"));
         assertThat(client.configMaps().inNamespace("edge-ns").withName("edge-config").get().getData().get("config.yaml"))
                 .contains("10.0.0.2:443").contains("www.example.com");
+    }
+
+    @Test
+    void routeFromANamespaceTheProxyDoesNotAcceptIsRefused() {
+        client.resource(proxy("guarded", "edge", tls("https", 8443))).create();
+        SniRoute stranger = route("stranger", "grab", "edge", BackendRef.address("10.0.0.9:443"), "bank.example.com");
+        stranger.getSpec().proxyRef.namespace = "guarded";
+        client.resource(stranger).create();
+
+        Condition c = await().atMost(WAIT).until(() -> condition("stranger", "grab", "Accepted"), x -> x != null);
+        assertThat(c.getStatus()).isEqualTo("False");
+        assertThat(c.getReason()).isEqualTo("NotAllowedByParent");
+        assertThat(c.getMessage()).contains("SniProxy guarded/edge does not accept routes from namespace 'stranger'");
+        String config = await().atMost(WAIT).until(
+                () -> client.configMaps().inNamespace("guarded").withName("edge-config").get(), cm -> cm != null)
+                .getData().get("config.yaml");
+        assertThat(config).doesNotContain("bank.example.com");
     }
 
     @Test

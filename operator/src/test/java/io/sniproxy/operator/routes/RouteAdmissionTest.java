@@ -82,6 +82,21 @@ class RouteAdmissionTest {
     }
 
     @Test
+    void aRouteFromANamespaceTheProxyRefusesClaimsNothing() {
+        SniRoute outsider = persisted(route("outside", "grab", "edge", BackendRef.address("10.0.0.9:443"),
+                "x.example.com"), "2026-01-01T00:00:00Z");
+        SniRoute insider = persisted(route("inside", "own", "edge", BackendRef.address("10.0.0.1:443"),
+                "x.example.com"), "2026-01-02T00:00:00Z");
+
+        Map<String, RouteVerdict> verdicts = admission.admit(List.of(outsider, insider),
+                ns -> ns.equals("inside") ? Optional.empty() : Optional.of("not from " + ns));
+
+        assertThat(verdicts.get("outside/grab").reason()).isEqualTo(RouteVerdict.NOT_ALLOWED_BY_PARENT);
+        assertThat(verdicts.get("outside/grab").message()).isEqualTo("not from outside");
+        assertThat(verdicts.get("inside/own").isAccepted()).isTrue();
+    }
+
+    @Test
     void invalidInputIsNamedPrecisely() {
         assertThat(verdict(route("a", "r", "edge", BackendRef.address("10.0.0.1:443"), "ok.example.com", "bad_name.com")))
                 .isEqualTo("Invalid: spec.hostnames[1]: 'bad_name.com' is not a valid hostname: character '_' is not "
