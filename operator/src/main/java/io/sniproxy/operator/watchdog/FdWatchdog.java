@@ -96,8 +96,10 @@ public class FdWatchdog {
     /** One pass over every SniProxy. Synchronized: the scheduler and tests may both call it. */
     public synchronized void runOnce() {
         Set<String> seenPods = new HashSet<>();
+        Set<ResourceID> seenProxies = new HashSet<>();
         for (SniProxy proxy : client.resources(SniProxy.class).inAnyNamespace().list().getItems()) {
             ResourceID id = ResourceID.fromResource(proxy);
+            seenProxies.add(id);
             FdThresholds thresholds = FdThresholds.of(proxy.getSpec() == null ? null : proxy.getSpec().watchdog);
             if (!thresholds.enabled()) {
                 state.update(id, ProxyHealth.notScraped("WatchdogDisabled", "spec.watchdog.enabled is false"));
@@ -105,6 +107,7 @@ public class FdWatchdog {
             }
             checkFleet(proxy, id, thresholds, seenPods);
         }
+        state.retainOnly(seenProxies);
         windows.keySet().retainAll(seenPods);
         reported.keySet().retainAll(seenPods);
     }

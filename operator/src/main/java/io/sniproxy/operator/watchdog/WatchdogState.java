@@ -7,6 +7,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -40,7 +41,8 @@ public class WatchdogState {
         return true;
     }
 
-    public void forget(ResourceID proxy) {
-        health.remove(proxy);
+    /** Drops what is known about proxies that no longer exist. */
+    public void retainOnly(Set<ResourceID> proxies) {
+        health.keySet().retainAll(proxies);
     }
 }
