@@ -1,26 +1,39 @@
 package io.sniproxy.proxy.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.sniproxy.config.ConfigReader;
 import io.sniproxy.config.Listener;
 import io.sniproxy.config.Protocol;
 import io.sniproxy.config.ProxyConfig;
+import io.sniproxy.proxy.testing.ProxyHarness;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -57,6 +70,86 @@ class DockerfilesIT {
         assertThat(MODULE.resolve("target/quarkus-app/app")).isDirectoryContaining("glob:**/sniproxy-proxy-*.jar");
         assertThat(d.env("JAVA_APP_JAR")).isEqualTo("/deployments/quarkus-run.jar");
         assertThat(d.env("JAVA_OPTS_APPEND")).contains("--add-opens java.base/java.lang=ALL-UNNAMED");
+    }
+
+    /**
+     * Lays the fast-jar out as Dockerfile.jvm's COPY lines do, starts it with the image's JVM options
+     * and the config named by SNIPROXY_CONFIG (as in the GitOps example), and waits for readiness
+     * and one routed request: the image's file layout and flags start a working proxy.
+     */
+    @Test
+    @DisabledIfSystemProperty(named = "quarkus.native.enabled", matches = "true",
+            disabledReason = "a -Dnative build writes no fast-jar")
+    void jvmImageLayoutStartsAWorkingProxy(@TempDir Path image) throws Exception {
+        Dockerfile d = Dockerfile.read(DOCKER.resolve("Dockerfile.jvm"));
+        for (Copy c : d.copies()) {
+            Path dest = image.resolve(c.destination().substring(1));
+            Files.createDirectories(dest);
+            for (Path src : matches(c.source())) {
+                if (Files.isDirectory(src)) {
+                    copyTree(src, dest);
+                } else {
+                    Files.copy(src, dest.resolve(src.getFileName().toString()));
+                }
+            }
+        }
+        int management = ProxyHarness.freePort();
+        Map<String, Integer> ports = new HashMap<>();
+        Path config = image.resolve("sniproxy.yaml");
+        // The built-in default's routing (Host localhost -> the management interface), on free ports.
+        Files.writeString(config, ProxyHarness.substitutePorts("""
+                listeners:
+                  - name: http
+                    address: 127.0.0.1:${port:http}
+                    protocol: http
+                routes:
+                  - hostnames: [localhost]
+                    backend: 127.0.0.1:%d
+                """.formatted(management), ports));
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(Arrays.asList(d.env("JAVA_OPTS_APPEND").trim().split("\\s+")));
+        command.addAll(List.of("-Dquarkus.management.port=" + management, "-Dquarkus.management.host=127.0.0.1",
+                "-jar", image.resolve(d.env("JAVA_APP_JAR").substring(1)).toString()));
+        Path log = image.resolve("proxy.log");
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("SNIPROXY_CONFIG", config.toString());
+        Process proxy = pb.start();
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+            HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + management + "/q/health/ready"))
+                    .timeout(Duration.ofSeconds(2)).build();
+            try {
+                await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                        .failFast("the proxy exited", () -> !proxy.isAlive())
+                        .until(() -> http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+            } catch (ConditionTimeoutException | TerminalFailureException e) {
+                throw new AssertionError(e.getMessage() + "; its output:\n" + Files.readString(log), e);
+            }
+            HttpResponse<String> routed = http.send(HttpRequest.newBuilder(
+                    URI.create("http://localhost:" + ports.get("http") + "/q/health/live")).timeout(Duration.ofSeconds(5))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(routed.statusCode()).isEqualTo(200);
+            assertThat(routed.body()).contains("\"status\": \"UP\"");
+            assertThat(Files.readString(log)).contains("config " + config).doesNotContain("WARNING");
+        } finally {
+            proxy.destroy();
+            if (!proxy.waitFor(30, TimeUnit.SECONDS)) {
+                proxy.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> all = Files.walk(from)) {
+            for (Path p : all.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
     }
 
     @Test
@@ -126,6 +219,9 @@ class DockerfilesIT {
         }
     }
 
+    private record Copy(String source, String destination) {
+    }
+
     /** The few instructions these tests read, with line continuations joined. */
     private record Dockerfile(List<String> instructions) {
 
@@ -152,10 +248,14 @@ class DockerfilesIT {
                     .filter(w -> w.getFirst().equalsIgnoreCase(keyword));
         }
 
-        /** The source of every COPY that reads the build context or a build stage (flags dropped). */
-        List<String> copySources() {
+        /** Every COPY (flags dropped) as source and destination. */
+        List<Copy> copies() {
             return words("COPY").map(w -> w.stream().skip(1).filter(a -> !a.startsWith("--")).toList())
-                    .map(args -> args.get(args.size() - 2)).toList();
+                    .map(args -> new Copy(args.get(args.size() - 2), args.getLast())).toList();
+        }
+
+        List<String> copySources() {
+            return copies().stream().map(Copy::source).toList();
         }
 
         Set<String> exposed() {
