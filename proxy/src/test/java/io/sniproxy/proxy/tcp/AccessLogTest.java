@@ -72,12 +72,7 @@ class AccessLogTest {
     void writesOneJsonLinePerConnectionWithEveryField() throws Exception {
         try (TlsEchoServer blue = new TlsEchoServer("blue");
                 ProxyHarness proxy = ProxyHarness.start(CONFIG.formatted(blue.address(), "true"))) {
-            try (SSLSocket s = TlsRoutingTest.tlsClient("127.0.0.1", proxy.port("tls"), "api.example.com", "TLSv1.3")) {
-                s.getOutputStream().write("ping\n".getBytes(StandardCharsets.UTF_8));
-                s.getOutputStream().flush();
-                assertThat(new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine())
-                        .isEqualTo("blue:ping");
-            }
+            assertThat(ping(proxy)).isEqualTo("blue:ping");
             try (Socket s = new Socket("127.0.0.1", proxy.port("web"))) {
                 OutputStream out = s.getOutputStream();
                 out.write("GET / HTTP/1.1\r\nHost: \"quoted\\name\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
@@ -109,14 +104,18 @@ class AccessLogTest {
     void writesNothingWhenDisabled() throws Exception {
         try (TlsEchoServer blue = new TlsEchoServer("blue");
                 ProxyHarness proxy = ProxyHarness.start(CONFIG.formatted(blue.address(), "false"))) {
-            try (SSLSocket s = TlsRoutingTest.tlsClient("127.0.0.1", proxy.port("tls"), "api.example.com", "TLSv1.3")) {
-                s.getOutputStream().write("ping\n".getBytes(StandardCharsets.UTF_8));
-                s.getOutputStream().flush();
-                new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
-            }
+            assertThat(ping(proxy)).isEqualTo("blue:ping");
             await().atMost(Duration.ofSeconds(10)).until(() -> proxy.outcome("tls", "routed") == 1);
             Thread.sleep(200);
             assertThat(lines).isEmpty();
+        }
+    }
+
+    private static String ping(ProxyHarness proxy) throws Exception {
+        try (SSLSocket s = TlsRoutingTest.tlsClient("127.0.0.1", proxy.port("tls"), "api.example.com", "TLSv1.3")) {
+            s.getOutputStream().write("ping\n".getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream().flush();
+            return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
         }
     }
 
