@@ -91,6 +91,18 @@ class PackagedProcessIT {
     }
 
     @Test
+    void aPortInUseAtStartupExitsNonZeroNamingTheListener() throws Exception {
+        Path file = dir.resolve("sniproxy.yaml");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Files.writeString(file, config(taken.getLocalPort(), "127.0.0.1:1", "5s"));
+            assertThatThrownBy(() -> ProxyProcess.start(file).close())
+                    .hasMessageContaining("exited (code 1)")
+                    .hasMessageContaining("cannot bind listener 'tls' on 127.0.0.1:" + taken.getLocalPort())
+                    .message().doesNotContain("\tat io.netty");
+        }
+    }
+
+    @Test
     void sigtermStopsAcceptingLetsTheOpenConnectionFinishThenExits() throws Exception {
         int port = ProxyProcess.freePort();
         Path file = dir.resolve("sniproxy.yaml");

@@ -56,7 +56,7 @@ final class ProxyProcess implements AutoCloseable {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
                     .until(() -> !p.isAlive() || proxy.readyStatus() == expectedReadyStatus);
             if (!p.isAlive()) {
-                throw new IllegalStateException("proxy exited during start-up:\n" + proxy.log());
+                throw new IllegalStateException("proxy exited (code " + p.exitValue() + ") during start-up:\n" + proxy.log());
             }
         } catch (RuntimeException e) {
             proxy.close();
