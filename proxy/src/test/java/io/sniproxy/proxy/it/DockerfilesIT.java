@@ -182,10 +182,12 @@ class DockerfilesIT {
 
     @ParameterizedTest
     @ValueSource(strings = {"Dockerfile.jvm", "Dockerfile.native", "Dockerfile.native-multistage"})
-    void exposesTheDefaultListenersAndTheManagementPortAndRunsAsNonRoot(String file) throws Exception {
+    void exposesTheDefaultListenersAndTheManagementInterfaceAndRunsAsNonRoot(String file) throws Exception {
         Dockerfile d = Dockerfile.read(DOCKER.resolve(file));
         assertThat(d.exposed()).isEqualTo(expectedPorts());
         assertThat(d.lastUser()).isNotIn("", "root", "0");
+        // application.properties binds management to loopback; probes come from outside the container.
+        assertThat(d.env("QUARKUS_MANAGEMENT_HOST")).isEqualTo("0.0.0.0");
     }
 
     /**

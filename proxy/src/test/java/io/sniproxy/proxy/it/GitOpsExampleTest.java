@@ -68,6 +68,7 @@ class GitOpsExampleTest {
                 .filter(p -> p.get("name").asText().equals(get.get("port").asText()))
                 .mapToInt(p -> p.get("containerPort").asInt()).findFirst().orElseThrow();
         assertThat(String.valueOf(port)).isEqualTo(applicationProperties().getProperty("quarkus.management.port"));
+        assertThat(env(container, "QUARKUS_MANAGEMENT_HOST")).as("management reachable on the pod IP").isEqualTo("0.0.0.0");
     }
 
     @ParameterizedTest
@@ -82,14 +83,17 @@ class GitOpsExampleTest {
         String mountPath = StreamSupport.stream(container.get("volumeMounts").spliterator(), false)
                 .filter(m -> m.get("name").asText().equals(volume)).map(m -> m.get("mountPath").asText())
                 .findFirst().orElseThrow();
-        String env = StreamSupport.stream(container.get("env").spliterator(), false)
-                .filter(e -> e.get("name").asText().equals("SNIPROXY_CONFIG")).map(e -> e.get("value").asText())
-                .findFirst().orElseThrow();
-        assertThat(env).isEqualTo(mountPath + "/" + generator.at("/files/0").asText());
+        assertThat(env(container, "SNIPROXY_CONFIG")).isEqualTo(mountPath + "/" + generator.at("/files/0").asText());
 
         assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
         assertThat(container.get("volumeMounts").findValuesAsText("mountPath")).contains("/tmp");
         assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
+    }
+
+    private static String env(JsonNode container, String name) {
+        return StreamSupport.stream(container.get("env").spliterator(), false)
+                .filter(e -> e.get("name").asText().equals(name)).map(e -> e.get("value").asText())
+                .findFirst().orElse("");
     }
 
     private static JsonNode container() throws IOException {
