@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Rules that span fields: unique listener names and sockets, valid and unclaimed hostnames, and no
@@ -18,28 +19,49 @@ public final class ConfigValidator {
     }
 
     public static List<ConfigProblem> validate(ProxyConfig config) {
+        return validate(config, i -> i, i -> i);
+    }
+
+    /**
+     * As {@link #validate(ProxyConfig)}, for a config from which the reader dropped malformed elements:
+     * the mappings give each remaining listener's and route's index in the file, so paths stay true.
+     */
+    static List<ConfigProblem> validate(ProxyConfig config, IntUnaryOperator listenerIndex, IntUnaryOperator routeIndex) {
         List<ConfigProblem> problems = new ArrayList<>();
-        checkListeners(config, problems);
-        checkRoutes(config, problems);
+        Paths paths = new Paths(listenerIndex, routeIndex);
+        checkListeners(config, problems, paths);
+        checkRoutes(config, problems, paths);
         return problems;
     }
 
-    private static void checkListeners(ProxyConfig config, List<ConfigProblem> problems) {
+    private record Paths(IntUnaryOperator listenerIndex, IntUnaryOperator routeIndex) {
+        String listener(int i) {
+            return "listeners[" + listenerIndex.applyAsInt(i) + "]";
+        }
+
+        String route(int i) {
+            return "routes[" + routeIndex.applyAsInt(i) + "]";
+        }
+    }
+
+    private static void checkListeners(ProxyConfig config, List<ConfigProblem> problems, Paths paths) {
         Map<String, Integer> names = new HashMap<>();
         Map<String, Integer> sockets = new HashMap<>();
         for (int i = 0; i < config.listeners().size(); i++) {
             Listener l = config.listeners().get(i);
-            String path = "listeners[" + i + "]";
+            String path = paths.listener(i);
             Integer prev = names.putIfAbsent(l.name(), i);
             if (prev != null) {
                 problems.add(new ConfigProblem(path + ".name",
-                        "listener name '" + l.name() + "' is already used by listeners[" + prev + "]"));
+                        "listener name '" + l.name() + "' is already used by " + paths.listener(prev)));
             }
-            String socket = (l.protocol().isTcp() ? "tcp " : "udp ") + l.address();
+            // Two listeners on one socket would both bind (SO_REUSEPORT) and silently share its traffic.
+            String socket = (l.protocol().isTcp() ? "tcp " : "udp ") + Hosts.canonical(l.address().host()) + " "
+                    + l.port();
             prev = sockets.putIfAbsent(socket, i);
             if (prev != null) {
                 problems.add(new ConfigProblem(path + ".address",
-                        l.address() + " is already bound by listeners[" + prev + "] (" + socket.substring(0, 3) + ")"));
+                        l.address() + " is already bound by " + paths.listener(prev) + " (" + socket.substring(0, 3) + ")"));
             }
             if (l.defaultBackend().isPresent()) {
                 Backend b = l.defaultBackend().get();
@@ -53,11 +75,11 @@ public final class ConfigValidator {
         }
     }
 
-    private static void checkRoutes(ProxyConfig config, List<ConfigProblem> problems) {
+    private static void checkRoutes(ProxyConfig config, List<ConfigProblem> problems, Paths paths) {
         Map<String, List<Integer>> claims = new HashMap<>();
         for (int r = 0; r < config.routes().size(); r++) {
             Route route = config.routes().get(r);
-            String path = "routes[" + r + "]";
+            String path = paths.route(r);
             for (int h = 0; h < route.hostnames().size(); h++) {
                 String raw = route.hostnames().get(h);
                 String hPath = path + ".hostnames[" + h + "]";
@@ -68,17 +90,19 @@ public final class ConfigValidator {
                 }
                 String name = Hostnames.normalize(raw);
                 List<Integer> earlier = claims.computeIfAbsent(name, k -> new ArrayList<>());
+                if (earlier.contains(r)) {
+                    problems.add(new ConfigProblem(hPath, "'" + raw + "' is listed twice in this route"));
+                    continue;
+                }
                 for (int other : earlier) {
                     Route o = config.routes().get(other);
                     if (overlap(route, o)) {
-                        problems.add(new ConfigProblem(hPath, "'" + raw + "' is already routed by routes[" + other
-                                + "] for the same protocols; a name may appear once per protocol"));
+                        problems.add(new ConfigProblem(hPath, "'" + raw + "' is already routed by " + paths.route(other)
+                                + " for the same protocols; a name may appear once per protocol"));
                         break;
                     }
                 }
-                if (!earlier.contains(r)) {
-                    earlier.add(r);
-                }
+                earlier.add(r);
             }
             if (route.backend() instanceof Backend.Static s) {
                 for (Listener l : config.listeners()) {
@@ -125,18 +149,31 @@ public final class ConfigValidator {
         return Optional.empty();
     }
 
+    private static final String ANY_V4 = "0.0.0.0";
+    private static final String ANY_V6 = Hosts.canonical("::");
+    private static final String LOOPBACK_V6 = Hosts.canonical("::1");
+
+    /** Whether a connection to {@code backendHost} reaches a socket bound to {@code listenerHost}. */
     private static boolean sameHost(String listenerHost, String backendHost) {
-        String l = Hostnames.normalize(listenerHost);
-        String b = Hostnames.normalize(backendHost);
+        String l = Hosts.canonical(listenerHost);
+        String b = Hosts.canonical(backendHost);
         if (l.equals(b)) {
             return true;
         }
-        boolean backendLocal = b.equals("localhost") || b.startsWith("127.") || b.equals("::1")
-                || b.equals("0.0.0.0") || b.equals("::");
-        boolean listenerAny = l.equals("0.0.0.0") || l.equals("::");
-        boolean listenerLocal = l.equals("localhost") || l.equals("127.0.0.1") || l.equals("::1");
-        return (listenerAny && backendLocal)
-                || (listenerLocal && (b.equals("localhost") || b.equals("127.0.0.1") || b.equals("::1")) && !l.equals(b)
-                        && (l.equals("localhost") || b.equals("localhost")));
+        boolean backendLocal = isLoopback(b) || b.equals(ANY_V4) || b.equals(ANY_V6);
+        boolean listenerAny = l.equals(ANY_V4) || l.equals(ANY_V6);
+        // "localhost" may resolve to either loopback address; assume the one that loops.
+        boolean localhostVsLoopback = (l.equals("localhost") && localhostAddress(b))
+                || (b.equals("localhost") && localhostAddress(l));
+        return (listenerAny && backendLocal) || localhostVsLoopback;
+    }
+
+    private static boolean localhostAddress(String canonical) {
+        return canonical.equals("127.0.0.1") || canonical.equals(LOOPBACK_V6);
+    }
+
+    private static boolean isLoopback(String canonical) {
+        return canonical.equals("localhost") || canonical.equals(LOOPBACK_V6)
+                || (canonical.startsWith("127.") && Hosts.problem(canonical).isEmpty());
     }
 }
