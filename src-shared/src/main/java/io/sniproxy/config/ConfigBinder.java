@@ -289,7 +289,7 @@ final class ConfigBinder {
         String text = e.value() instanceof YamlNode.Scalar s ? s.text() : null;
         Optional<Duration> d = Durations.parse(text);
         if (d.isEmpty() || d.get().isNegative() || d.get().isZero()) {
-            String hint = text != null && text.matches("[0-9]+") ? " (add a unit: " + text + "s)" : "";
+            String hint = text != null && text.matches("[0-9]{1,12}") ? " (add a unit: " + text + "s)" : "";
             error(e.value(), path, "must be a positive duration such as 500ms, 10s, 1m30s or PT10S, found "
                     + YamlNode.describe(e.value()) + hint);
             return dflt;
@@ -364,12 +364,12 @@ final class ConfigBinder {
     private void checkKeys(YamlNode.Mapping map, String path, Set<String> allowed) {
         for (Map.Entry<String, YamlNode.Entry> e : map.entries().entrySet()) {
             if (!allowed.contains(e.getKey())) {
-                String where = path.isEmpty() ? "" : " in " + path;
                 String hint = Suggestions.closest(e.getKey(), allowed)
                         .map(k -> "; did you mean '" + k + "'?")
                         .orElse("; expected one of " + String.join(", ", new java.util.TreeSet<>(allowed)));
+                String message = "unknown key " + YamlNode.quote(e.getKey()) + hint;
                 errors.add(new ConfigError(source, e.getValue().keyLine(), e.getValue().keyColumn(),
-                        "unknown key " + YamlNode.quote(e.getKey()) + where + hint));
+                        path.isEmpty() ? message : path + ": " + message));
             }
         }
     }

@@ -1,6 +1,7 @@
 package io.sniproxy.config;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -23,7 +24,14 @@ final class Suggestions {
         }
         // A third of the word may be wrong: catches "listner", "idel", "max_connections", "Backend".
         int tolerance = Math.max(1, Math.max(t.length(), best == null ? 0 : best.length()) / 3);
-        return best != null && bestDistance <= tolerance ? Optional.of(best) : Optional.empty();
+        if (best != null && bestDistance <= tolerance) {
+            return Optional.of(best);
+        }
+        // A shortened key ("allowPrivate", "udp"): suggest the one allowed key it begins.
+        List<String> extended = allowed.stream()
+                .filter(a -> t.length() >= 3 && a.toLowerCase(Locale.ROOT).startsWith(t))
+                .toList();
+        return extended.size() == 1 ? Optional.of(extended.get(0)) : Optional.empty();
     }
 
     /** Optimal string alignment distance: edits, with a swap of two neighbours counted as one. */
