@@ -119,7 +119,7 @@ class RouteTableTest {
         RouteTable table = RouteTable.of(List.of(route("*.example.com")));
 
         assertThat(table.match(longName, Protocol.TLS)).isEmpty();
-        String name253 = String.join(".", "b", label, label, label, "a".repeat(46), "example", "com");
+        String name253 = String.join(".", "b", label, label, label, "a".repeat(47), "example", "com");
         assertThat(name253).hasSize(253);
         assertThat(table.match(name253, Protocol.TLS)).as("253 is the limit").isPresent();
         assertThat(table.match(name253 + ".", Protocol.TLS)).as("a trailing dot does not count").isPresent();
