@@ -28,8 +28,6 @@ final class ConfigBinder {
             + "pool could only hold sockets that no one can reuse - the leak that ran the seed project out of file "
             + "descriptors. Remove the key or set it to false.";
 
-    private static final Duration MAX_TIMEOUT = Duration.ofDays(7);
-
     private final String source;
     private final List<ConfigError> errors;
 
@@ -105,9 +103,8 @@ final class ConfigBinder {
         }
         checkKeys(map, path, LISTENER_KEYS);
         String name = requiredString(map, path, "name");
-        if (name != null && !name.matches("[A-Za-z0-9_.-]{1,64}")) {
-            error(map.entries().get("name").value(), path + ".name",
-                    YamlNode.quote(name) + " must be 1-64 letters, digits, '_', '.' or '-' (it is a metric label)");
+        if (name != null && ConfigValidator.listenerNameProblem(name).isPresent()) {
+            error(map.entries().get("name").value(), path + ".name", ConfigValidator.listenerNameProblem(name).get());
             name = null;
         }
         HostPort address = null;
@@ -245,9 +242,9 @@ final class ConfigBinder {
         }
         checkKeys(map, "limits", LIMIT_KEYS);
         return new Limits(
-                integer(map, "limits", "maxConnections", d.maxConnections(), 1, 10_000_000),
-                integer(map, "limits", "maxClientHelloBytes", d.maxClientHelloBytes(), 512, 1 << 20),
-                integer(map, "limits", "maxUdpSessions", d.maxUdpSessions(), 1, 10_000_000));
+                integer(map, "limits", "maxConnections", d.maxConnections(), ConfigValidator.MAX_CONNECTIONS),
+                integer(map, "limits", "maxClientHelloBytes", d.maxClientHelloBytes(), ConfigValidator.MAX_CLIENT_HELLO_BYTES),
+                integer(map, "limits", "maxUdpSessions", d.maxUdpSessions(), ConfigValidator.MAX_UDP_SESSIONS));
     }
 
     private boolean bool(YamlNode.Mapping root, String section, String key, boolean dflt) {
@@ -288,25 +285,16 @@ final class ConfigBinder {
         String path = "timeouts." + key;
         String text = e.value() instanceof YamlNode.Scalar s ? s.text() : null;
         Optional<Duration> d = Durations.parse(text);
-        if (d.isEmpty() || d.get().isNegative() || d.get().isZero()) {
-            String hint = text != null && text.matches("[0-9]{1,12}") ? " (add a unit: " + text + "s)" : "";
-            error(e.value(), path, "must be a positive duration such as 500ms, 10s, 1m30s or PT10S, found "
-                    + YamlNode.describe(e.value()) + hint);
-            return dflt;
-        }
-        if (d.get().compareTo(MAX_TIMEOUT) > 0) {
-            error(e.value(), path, "must be at most 7d, found " + YamlNode.describe(e.value()));
-            return dflt;
-        }
-        if (d.get().getNano() % 1_000_000 != 0) {
-            // The proxy's timers tick in milliseconds; refusing finer values keeps write-then-read exact.
-            error(e.value(), path, "must be a whole number of milliseconds, found " + YamlNode.describe(e.value()));
+        String hint = text != null && text.matches("[0-9]{1,12}") ? " (add a unit: " + text + "s)" : "";
+        Optional<String> problem = d.isEmpty() ? Optional.of(ConfigValidator.NOT_A_DURATION) : ConfigValidator.timeoutProblem(d.get());
+        if (problem.isPresent()) {
+            error(e.value(), path, problem.get() + ", found " + YamlNode.describe(e.value()) + hint);
             return dflt;
         }
         return d.get();
     }
 
-    private int integer(YamlNode.Mapping map, String section, String key, int dflt, int min, int max) {
+    private int integer(YamlNode.Mapping map, String section, String key, int dflt, ConfigValidator.Range range) {
         YamlNode.Entry e = map.entries().get(key);
         if (e == null || isNull(e.value())) {
             return dflt;
@@ -317,12 +305,11 @@ final class ConfigBinder {
             long v = Long.parseLong(s.text());
             if (s.kind() == YamlNode.Scalar.Kind.STRING) {
                 hint = " (write it without quotes)";
-            } else if (v >= min && v <= max) {
+            } else if (range.contains(v)) {
                 return (int) v;
             }
         }
-        error(e.value(), path, "must be a whole number from " + min + " to " + max + ", found "
-                + YamlNode.describe(e.value()) + hint);
+        error(e.value(), path, range.requirement() + ", found " + YamlNode.describe(e.value()) + hint);
         return dflt;
     }
 

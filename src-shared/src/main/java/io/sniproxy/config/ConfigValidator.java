@@ -1,21 +1,68 @@
 package io.sniproxy.config;
 
 import io.sniproxy.route.Hostnames;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.IntUnaryOperator;
+import java.util.regex.Pattern;
 
 /**
- * Rules that span fields: unique listener names and sockets, valid and unclaimed hostnames, and no
- * backend that is one of the proxy's own listeners (which would make it dial itself until it runs
- * out of file descriptors). Returns every problem, located by document path.
+ * Every rule a config must follow once its values are parsed: valid listener names, hosts, timeouts
+ * and limits; unique listener names and sockets; valid and unclaimed hostnames; and no backend that
+ * is one of the proxy's own listeners (which would make it dial itself until it runs out of file
+ * descriptors). Returns every problem, located by document path.
+ *
+ * <p>The reader checks the same value rules while binding (to quote what was written) and drops what
+ * fails, so a file's errors are not reported twice; code that builds a {@link ProxyConfig} itself,
+ * like the operator, gets them here.
  */
 public final class ConfigValidator {
 
+    static final String NOT_A_DURATION = "must be a positive duration such as 500ms, 10s, 1m30s or PT10S";
+    static final Duration MAX_TIMEOUT = Duration.ofDays(7);
+    static final Range MAX_CONNECTIONS = new Range(1, 10_000_000);
+    static final Range MAX_CLIENT_HELLO_BYTES = new Range(512, 1 << 20);
+    static final Range MAX_UDP_SESSIONS = new Range(1, 10_000_000);
+    private static final Pattern LISTENER_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+
+    /** An inclusive range of whole numbers. */
+    record Range(long min, long max) {
+        boolean contains(long v) {
+            return v >= min && v <= max;
+        }
+
+        String requirement() {
+            return "must be a whole number from " + min + " to " + max;
+        }
+    }
+
     private ConfigValidator() {
+    }
+
+    /** Why {@code name} cannot name a listener, or empty. */
+    static Optional<String> listenerNameProblem(String name) {
+        return LISTENER_NAME.matcher(name).matches() ? Optional.empty()
+                : Optional.of(YamlNode.quote(name) + " must be 1-64 letters, digits, '_', '.' or '-' (it is a metric label)");
+    }
+
+    /** Why {@code d} cannot be a timeout, or empty. */
+    static Optional<String> timeoutProblem(Duration d) {
+        if (d.isNegative() || d.isZero()) {
+            return Optional.of(NOT_A_DURATION);
+        }
+        if (d.compareTo(MAX_TIMEOUT) > 0) {
+            return Optional.of("must be at most 7d");
+        }
+        if (d.getNano() % 1_000_000 != 0) {
+            // The proxy's timers tick in milliseconds; refusing finer values keeps write-then-read exact.
+            return Optional.of("must be a whole number of milliseconds");
+        }
+        return Optional.empty();
     }
 
     public static List<ConfigProblem> validate(ProxyConfig config) {
@@ -31,7 +78,40 @@ public final class ConfigValidator {
         Paths paths = new Paths(listenerIndex, routeIndex);
         checkListeners(config, problems, paths);
         checkRoutes(config, problems, paths);
+        checkTimeouts(config.timeouts(), problems);
+        checkLimits(config.limits(), problems);
         return problems;
+    }
+
+    private static void checkTimeouts(Timeouts t, List<ConfigProblem> problems) {
+        Map<String, Duration> all = new LinkedHashMap<>();
+        all.put("clientHello", t.clientHello());
+        all.put("connect", t.connect());
+        all.put("idle", t.idle());
+        all.put("udpSession", t.udpSession());
+        all.put("drain", t.drain());
+        all.forEach((key, d) -> {
+            Optional<String> problem = d == null ? Optional.of("is missing") : timeoutProblem(d);
+            problem.ifPresent(p -> problems.add(new ConfigProblem("timeouts." + key,
+                    p + (d == null ? "" : ", found " + d))));
+        });
+    }
+
+    private static void checkLimits(Limits l, List<ConfigProblem> problems) {
+        limit(problems, "maxConnections", l.maxConnections(), MAX_CONNECTIONS);
+        limit(problems, "maxClientHelloBytes", l.maxClientHelloBytes(), MAX_CLIENT_HELLO_BYTES);
+        limit(problems, "maxUdpSessions", l.maxUdpSessions(), MAX_UDP_SESSIONS);
+    }
+
+    private static void limit(List<ConfigProblem> problems, String key, int value, Range range) {
+        if (!range.contains(value)) {
+            problems.add(new ConfigProblem("limits." + key, range.requirement() + ", found " + value));
+        }
+    }
+
+    /** A static backend's or listener's host that cannot be dialled or bound. */
+    private static Optional<ConfigProblem> hostProblem(HostPort address, String path) {
+        return Hosts.problem(address.host()).map(p -> new ConfigProblem(path, p));
     }
 
     private record Paths(IntUnaryOperator listenerIndex, IntUnaryOperator routeIndex) {
@@ -50,6 +130,8 @@ public final class ConfigValidator {
         for (int i = 0; i < config.listeners().size(); i++) {
             Listener l = config.listeners().get(i);
             String path = paths.listener(i);
+            listenerNameProblem(l.name()).ifPresent(p -> problems.add(new ConfigProblem(path + ".name", p)));
+            hostProblem(l.address(), path + ".address").ifPresent(problems::add);
             Integer prev = names.putIfAbsent(l.name(), i);
             if (prev != null) {
                 problems.add(new ConfigProblem(path + ".name",
@@ -69,7 +151,9 @@ public final class ConfigValidator {
                     problems.add(new ConfigProblem(path + ".defaultBackend",
                             "cannot be \"*\": without a name there is nothing to resolve; give host:port"));
                 } else {
-                    selfLoop(config, (Backend.Static) b, l, path + ".defaultBackend").ifPresent(problems::add);
+                    Backend.Static s = (Backend.Static) b;
+                    Optional<ConfigProblem> bad = hostProblem(s.address(), path + ".defaultBackend");
+                    bad.or(() -> selfLoop(config, s, l, path + ".defaultBackend")).ifPresent(problems::add);
                 }
             }
         }
@@ -80,6 +164,9 @@ public final class ConfigValidator {
         for (int r = 0; r < config.routes().size(); r++) {
             Route route = config.routes().get(r);
             String path = paths.route(r);
+            if (route.hostnames().isEmpty()) {
+                problems.add(new ConfigProblem(path + ".hostnames", "must be a non-empty list of hostnames"));
+            }
             for (int h = 0; h < route.hostnames().size(); h++) {
                 String raw = route.hostnames().get(h);
                 String hPath = path + ".hostnames[" + h + "]";
@@ -105,6 +192,11 @@ public final class ConfigValidator {
                 earlier.add(r);
             }
             if (route.backend() instanceof Backend.Static s) {
+                Optional<ConfigProblem> bad = hostProblem(s.address(), path + ".backend");
+                if (bad.isPresent()) {
+                    problems.add(bad.get());
+                    continue;
+                }
                 for (Listener l : config.listeners()) {
                     if (route.appliesTo(effective(l.protocol()))) {
                         Optional<ConfigProblem> loop = selfLoop(config, s, l, path + ".backend");

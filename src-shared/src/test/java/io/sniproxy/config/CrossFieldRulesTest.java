@@ -378,6 +378,36 @@ class CrossFieldRulesTest {
     }
 
     @Test
+    void theValidatorChecksEveryValueRuleTheReaderChecks() {
+        // A config built in code never went through the reader: the validator alone must refuse what
+        // the reader would, or the operator would render a file the proxy then rejects as a whole.
+        Listener badName = new Listener("has space", HostPort.of("999.0.0.1", 443), Protocol.TLS,
+                Optional.of(new Backend.Static(HostPort.of("bad_host", 22))));
+        Route badBackend = new Route(List.of("a.example.com"), new Backend.Static(HostPort.of("10.1", 443)), Set.of(),
+                ProxyProtocol.NONE);
+        Route noNames = new Route(List.of(), Backend.TRANSPARENT, Set.of(), ProxyProtocol.NONE);
+        Timeouts timeouts = new Timeouts(java.time.Duration.ZERO, java.time.Duration.ofNanos(1_500_000),
+                java.time.Duration.ofDays(8), java.time.Duration.ofSeconds(-1), java.time.Duration.ofSeconds(30));
+        ProxyConfig config = new ProxyConfig(List.of(badName), List.of(badBackend, noNames), timeouts,
+                new Limits(0, 511, 10_000_001), Security.DEFAULTS, AccessLog.DEFAULTS);
+
+        assertThat(ConfigValidator.validate(config)).extracting(ConfigProblem::toString).containsExactly(
+                "listeners[0].name: 'has space' must be 1-64 letters, digits, '_', '.' or '-' (it is a metric label)",
+                "listeners[0].address: '999.0.0.1' is not a valid IPv4 address (four numbers 0-255, no leading zeros)",
+                "listeners[0].defaultBackend: 'bad_host' is not a valid hostname: character '_' is not allowed "
+                        + "(letters, digits, '-' and '.')",
+                "routes[0].backend: '10.1' is not a valid IPv4 address (four numbers 0-255, no leading zeros)",
+                "routes[1].hostnames: must be a non-empty list of hostnames",
+                "timeouts.clientHello: must be a positive duration such as 500ms, 10s, 1m30s or PT10S, found PT0S",
+                "timeouts.connect: must be a whole number of milliseconds, found PT0.0015S",
+                "timeouts.idle: must be at most 7d, found PT192H",
+                "timeouts.udpSession: must be a positive duration such as 500ms, 10s, 1m30s or PT10S, found PT-1S",
+                "limits.maxConnections: must be a whole number from 1 to 10000000, found 0",
+                "limits.maxClientHelloBytes: must be a whole number from 512 to 1048576, found 511",
+                "limits.maxUdpSessions: must be a whole number from 1 to 10000000, found 10000001");
+    }
+
+    @Test
     void aValidConfigHasNoProblems() throws Exception {
         ProxyConfig c = ConfigReader.read(ConfigReaderTest.resource("every-field.yaml"));
 
