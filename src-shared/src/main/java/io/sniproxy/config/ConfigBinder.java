@@ -125,7 +125,8 @@ final class ConfigBinder {
             protocol = Protocol.parse(protocolText).orElse(null);
             if (protocol == null) {
                 error(map.entries().get("protocol").value(), path + ".protocol",
-                        YamlNode.quote(protocolText) + " is not one of tls, http, quic, auto");
+                        YamlNode.quote(protocolText) + " is not one of tls, http, quic, auto"
+                                + didYouMean(protocolText, List.of("tls", "http", "quic", "auto")));
             }
         }
         Optional<Backend> defaultBackend = Optional.empty();
@@ -176,7 +177,8 @@ final class ConfigBinder {
                         Optional<Protocol> parsed = Protocol.parse(s).filter(x -> x != Protocol.AUTO);
                         if (parsed.isEmpty()) {
                             error(seq.items().get(i), path + ".protocols[" + i + "]",
-                                    YamlNode.quote(s) + " is not one of tls, http, quic");
+                                    YamlNode.quote(s) + " is not one of tls, http, quic"
+                                            + didYouMean(s, List.of("tls", "http", "quic")));
                         } else {
                             protocols.add(parsed.get());
                         }
@@ -187,7 +189,7 @@ final class ConfigBinder {
             }
         }
         ProxyProtocol proxyProtocol = enumValue(map, path, "proxyProtocol", ProxyProtocol.NONE,
-                ProxyProtocol::parse, "none, v1, v2");
+                ProxyProtocol::parse, List.of("none", "v1", "v2"));
         if (backend == null || hostnames.isEmpty() || proxyProtocol == null) {
             return null;
         }
@@ -314,7 +316,7 @@ final class ConfigBinder {
     }
 
     private <E> E enumValue(YamlNode.Mapping map, String path, String key, E dflt,
-            Function<String, Optional<E>> parse, String allowed) {
+            Function<String, Optional<E>> parse, List<String> allowed) {
         YamlNode.Entry e = map.entries().get(key);
         if (e == null || isNull(e.value())) {
             return dflt;
@@ -325,7 +327,8 @@ final class ConfigBinder {
         }
         Optional<E> v = parse.apply(text);
         if (v.isEmpty()) {
-            error(e.value(), path + "." + key, YamlNode.quote(text) + " is not one of " + allowed);
+            error(e.value(), path + "." + key, YamlNode.quote(text) + " is not one of " + String.join(", ", allowed)
+                    + didYouMean(text, allowed));
             return null;
         }
         return v.get();
@@ -346,6 +349,11 @@ final class ConfigBinder {
         }
         error(node, path, "must be a text value, found " + YamlNode.describe(node));
         return null;
+    }
+
+    /** "; did you mean 'http'?" for a near miss ("htp", "TLS", "V2"), else nothing. */
+    private static String didYouMean(String typed, List<String> allowed) {
+        return Suggestions.closest(typed, allowed).map(k -> "; did you mean '" + k + "'?").orElse("");
     }
 
     private void checkKeys(YamlNode.Mapping map, String path, Set<String> allowed) {

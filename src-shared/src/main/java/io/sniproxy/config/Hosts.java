@@ -43,6 +43,10 @@ final class Hosts {
 
     /** The text of the address, as the JDK prints it, or empty when it is not a literal. */
     private static Optional<String> ipv6(String host) {
+        char first = host.charAt(0);
+        if (first != ':' && Character.digit(first, 16) < 0) {
+            return Optional.empty(); // the JDK treats only these starts as literals; anything else it would look up
+        }
         for (int i = 0; i < host.length(); i++) {
             char c = host.charAt(i);
             boolean ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';

@@ -22,8 +22,9 @@ final class Suggestions {
                 bestDistance = d;
             }
         }
-        // A third of the word may be wrong: catches "listner", "idel", "max_connections", "Backend".
-        int tolerance = Math.max(1, Math.max(t.length(), best == null ? 0 : best.length()) / 3);
+        // A third of the word may be wrong: catches "listner", "idel", "max_connections", "htp", "TLS";
+        // but not "v3" for "v1", where a guess would be noise.
+        int tolerance = Math.max(t.length(), best == null ? 0 : best.length()) / 3;
         if (best != null && bestDistance <= tolerance) {
             return Optional.of(best);
         }

@@ -27,7 +27,10 @@ public sealed interface YamlNode permits YamlNode.Mapping, YamlNode.Sequence, Ya
         }
     }
 
-    /** A scalar; {@code text} is null for YAML null. {@code quoted} is false for plain numbers/booleans. */
+    /**
+     * A scalar; {@code text} is null for YAML null. {@code kind} is what YAML 1.2 makes of it: a quoted
+     * {@code "5"} is a STRING, a plain {@code 5} a NUMBER, only {@code true}/{@code false} are BOOLEAN.
+     */
     record Scalar(int line, int column, String text, Kind kind) implements YamlNode {
         public enum Kind { STRING, NUMBER, BOOLEAN, NULL }
     }

@@ -129,6 +129,8 @@ class ShapeErrorsTest {
             'routes: [{hostnames: [a.com], backend: 10.0.0.1, protocols: [auto]}]' | 5:62 | routes[0].protocols[0]: 'auto' is not one of tls, http, quic
             'routes: [{hostnames: [a.com], backend: 10.0.0.1, proxyProtocol: v3}]' | 5:65 | routes[0].proxyProtocol: 'v3' is not one of none, v1, v2
             'routes: [{hostnames: [a.com], backend: 10.0.0.1, proxyProtocol: 2}]'  | 5:65 | routes[0].proxyProtocol: '2' is not one of none, v1, v2
+            'routes: [{hostnames: [a.com], backend: 10.0.0.1, proxyProtocol: V2}]' | 5:65 | routes[0].proxyProtocol: 'V2' is not one of none, v1, v2; did you mean 'v2'?
+            'routes: [{hostnames: [a.com], backend: 10.0.0.1, protocols: [tsl]}]'  | 5:62 | routes[0].protocols[0]: 'tsl' is not one of tls, http, quic; did you mean 'tls'?
             """)
     void routesOfTheWrongShape(String text, String at, String message) {
         assertThat(Rejections.single(LISTENER + text + "\n")).isEqualTo("test.yaml:" + at + ": " + message);
@@ -209,6 +211,8 @@ class ShapeErrorsTest {
             '[::1]443'         | listeners[0].address: '[::1]443' is not host:port (use [::]:443 for IPv6; port 1-65535)
             '[fe80::1%eth0]:443' | listeners[0].address: 'fe80::1%eth0' is not a valid IPv6 address
             '[::g]:443'        | listeners[0].address: '::g' is not a valid IPv6 address
+            '[.::1]:443'       | listeners[0].address: '.::1' is not a valid IPv6 address
+            '[1::2::3]:443'    | listeners[0].address: '1::2::3' is not a valid IPv6 address
             256.0.0.1:443      | listeners[0].address: '256.0.0.1' is not a valid IPv4 address (four numbers 0-255, no leading zeros)
             127.0.0.01:443     | listeners[0].address: '127.0.0.01' is not a valid IPv4 address (four numbers 0-255, no leading zeros)
             10.1:443           | listeners[0].address: '10.1' is not a valid IPv4 address (four numbers 0-255, no leading zeros)
@@ -232,7 +236,7 @@ class ShapeErrorsTest {
     @Test
     void aListenerProtocolIsOneOfFour() {
         assertThat(Rejections.single("listeners:\n  - name: x\n    address: 127.0.0.1:1\n    protocol: TLS\n"))
-                .isEqualTo("test.yaml:4:15: listeners[0].protocol: 'TLS' is not one of tls, http, quic, auto");
+                .isEqualTo("test.yaml:4:15: listeners[0].protocol: 'TLS' is not one of tls, http, quic, auto; did you mean 'tls'?");
     }
 
     @Test
