@@ -41,12 +41,11 @@ final class ConfigBinder {
      * own, so cross-field validation can still run on them and report its errors in the same pass;
      * {@code listenerIndex[i]} / {@code routeIndex[i]} is where element {@code i} sits in the file.
      */
-    record Bound(ProxyConfig config, int[] listenerIndex, int[] routeIndex, boolean complete) {
+    record Bound(ProxyConfig config, int[] listenerIndex, int[] routeIndex) {
     }
 
     /** Empty only when the document is not a mapping at all. */
     Optional<Bound> bind(YamlNode root) {
-        int before = errors.size();
         if (!(root instanceof YamlNode.Mapping map)) {
             error(root, "", "the file must be a mapping with 'listeners:' and 'routes:', found " + YamlNode.describe(root));
             return Optional.empty();
@@ -66,7 +65,7 @@ final class ConfigBinder {
         }
         ProxyConfig config = new ProxyConfig(listeners, routes, timeouts, limits, security, accessLog);
         return Optional.of(new Bound(config, listenerIndex.stream().mapToInt(Integer::intValue).toArray(),
-                routeIndex.stream().mapToInt(Integer::intValue).toArray(), errors.size() == before));
+                routeIndex.stream().mapToInt(Integer::intValue).toArray()));
     }
 
     private <T> List<T> list(YamlNode.Mapping parent, String key, boolean required,
