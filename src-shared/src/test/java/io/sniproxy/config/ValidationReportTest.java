@@ -51,6 +51,24 @@ class ValidationReportTest {
     }
 
     @Test
+    void everyValidExampleInTheReferenceLoads() throws Exception {
+        String doc = Files.readString(Path.of("..", "docs", "configuration.md"), StandardCharsets.UTF_8);
+        String tenErrors = Files.readString(ConfigReaderTest.resource("ten-errors.yaml"), StandardCharsets.UTF_8).strip();
+        java.util.regex.Matcher blocks = java.util.regex.Pattern.compile("```yaml\n(.*?)```", java.util.regex.Pattern.DOTALL)
+                .matcher(doc);
+        int checked = 0;
+        while (blocks.find()) {
+            String example = blocks.group(1);
+            if (example.strip().equals(tenErrors)) {
+                continue;
+            }
+            ConfigReader.read("docs/configuration.md example " + (checked + 1), example);
+            checked++;
+        }
+        assertThat(checked).as("valid examples found in the reference").isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
     void shapeAndCrossFieldErrorsAreReportedInTheSameRun() {
         // The listener with a bad protocol is dropped, yet the duplicate-name rule still sees the others.
         List<String> lines = Rejections.of("""
