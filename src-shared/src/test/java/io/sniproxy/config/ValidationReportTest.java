@@ -69,6 +69,21 @@ class ValidationReportTest {
     }
 
     @Test
+    void theReadmesConfigExamplesLoad() throws Exception {
+        String readme = Files.readString(Path.of("..", "README.md"), StandardCharsets.UTF_8);
+        java.util.regex.Matcher blocks = java.util.regex.Pattern.compile("```yaml\n(.*?)```", java.util.regex.Pattern.DOTALL)
+                .matcher(readme);
+        int checked = 0;
+        while (blocks.find()) {
+            if (blocks.group(1).contains("listeners:")) {
+                ConfigReader.read("README.md example " + (checked + 1), blocks.group(1));
+                checked++;
+            }
+        }
+        assertThat(checked).as("config examples found in the README").isPositive();
+    }
+
+    @Test
     void shapeAndCrossFieldErrorsAreReportedInTheSameRun() {
         // The listener with a bad protocol is dropped, yet the duplicate-name rule still sees the others.
         List<String> lines = Rejections.of("""
