@@ -16,8 +16,10 @@ public enum DropReason {
     UNDECRYPTABLE,
     /** Decrypted, but its frames are not ones allowed in an Initial, or are truncated. */
     BAD_FRAMES,
-    /** No session slot left ({@code limits.maxUdpSessions}) or the listener stopped accepting. */
+    /** No session slot left ({@code limits.maxUdpSessions}). */
     SESSION_LIMIT,
+    /** A new client on a listener that was removed by a reload or is draining; its open sessions go on. */
+    DRAINING,
     /** A pending client sent more than may be buffered before its ClientHello is complete. */
     PENDING_FULL,
     /** The ClientHello is not valid TLS, or larger than {@code limits.maxClientHelloBytes}. */

@@ -86,7 +86,12 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (!accepting || !budget.tryAcquire(snapshot.config().limits().maxUdpSessions())) {
+        if (!accepting) {
+            content.release();
+            udp.drop(DropReason.DRAINING.label(), 1);
+            return;
+        }
+        if (!budget.tryAcquire(snapshot.config().limits().maxUdpSessions())) {
             content.release();
             udp.drop(DropReason.SESSION_LIMIT.label(), 1);
             meters.outcome(io.sniproxy.proxy.tcp.Outcome.REFUSED_LIMIT);
