@@ -209,6 +209,32 @@ class QuicSessionTest {
         assertThat(api.received()).isEmpty();
     }
 
+    @Test
+    void aBackendThatAnswersWithIcmpUnreachableEndsItsSessionBeforeExpiry() throws Exception {
+        int closedPort = ProxyHarness.freePort();
+        try (ProxyHarness icmp = ProxyHarness.start("""
+                listeners:
+                  - name: quic
+                    address: 127.0.0.1:${port:quic}
+                    protocol: quic
+                routes:
+                  - hostnames: [api.example.com]
+                    backend: 127.0.0.1:%d
+                timeouts:
+                  udpSession: 60s
+                """.formatted(closedPort), List.of(new QuicListenerFactory()));
+                DatagramSocket client = client()) {
+            byte[] hello = ClientHellos.handshakeMessage(ClientHellos.tls13("api.example.com"));
+            byte[] initial = seal(QuicVersion.V1, CID, new byte[0], 0, crypto(hello, 0, hello.length), 1200);
+            InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), icmp.port("quic"));
+            client.send(new DatagramPacket(initial, initial.length, target));
+            await().atMost(Duration.ofSeconds(2)).until(() -> icmp.outcome("quic", "routed") == 1);
+            client.send(new DatagramPacket(new byte[] {0x41, 1}, 2, target)); // the kernel reports the ICMP on I/O
+            Gauge g = icmp.registry().find("sniproxy.udp.sessions.active").tag("listener", "quic").gauge();
+            await().atMost(Duration.ofSeconds(20)).until(() -> g.value() == 0);
+        }
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     InetSocketAddress listener() {
