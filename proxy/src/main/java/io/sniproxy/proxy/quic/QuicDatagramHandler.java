@@ -148,6 +148,10 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
         return channel.alloc();
     }
 
+    SessionBudget budget() {
+        return budget;
+    }
+
     ServerContext server() {
         return server;
     }

@@ -31,7 +31,16 @@ public class QuicListenerFactory implements ListenerFactory {
     /** Kernel receive buffer: a burst of Initials from many clients must not overflow it. */
     static final int RECEIVE_BUFFER = 1 << 20;
 
-    private final SessionBudget budget = new SessionBudget();
+    private final SessionBudget budget;
+
+    public QuicListenerFactory() {
+        this(new SessionBudget());
+    }
+
+    /** With a smaller shared pending budget than {@link SessionBudget#MAX_PENDING_BYTES_TOTAL} (tests). */
+    QuicListenerFactory(SessionBudget budget) {
+        this.budget = budget;
+    }
 
     @Override
     public boolean supports(Protocol protocol) {
@@ -69,6 +78,11 @@ public class QuicListenerFactory implements ListenerFactory {
     /** Open sessions across every QUIC listener of this factory. */
     public int openSessions() {
         return budget.open();
+    }
+
+    /** Bytes buffered by pending sessions across every QUIC listener of this factory. */
+    public long pendingBytes() {
+        return budget.pendingBytes();
     }
 
     private static void bindNext(Bootstrap bootstrap, InetSocketAddress address, int remaining, List<Channel> bound,

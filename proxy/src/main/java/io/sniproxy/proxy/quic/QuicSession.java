@@ -133,11 +133,13 @@ final class QuicSession {
     /** Keeps a right-sized copy (the read buffer is sized for the largest datagram). */
     private boolean buffer(ByteBuf content) {
         int n = content.readableBytes();
-        if (pending.size() >= MAX_PENDING_DATAGRAMS || pendingBytes + n > MAX_PENDING_BYTES) {
+        if (pending.size() >= MAX_PENDING_DATAGRAMS || pendingBytes + n > MAX_PENDING_BYTES
+                || !owner.budget().tryReserve(n)) {
             content.release();
             owner.udp().drop(DropReason.PENDING_FULL.label(), 1);
             close(Outcome.BAD_HELLO, "more than " + MAX_PENDING_DATAGRAMS + " datagrams or " + MAX_PENDING_BYTES
-                    + " bytes before the ClientHello was complete", DropReason.PENDING_FULL);
+                    + " bytes (or the listeners' shared pending budget) before the ClientHello was complete",
+                    DropReason.PENDING_FULL);
             return false;
         }
         ByteBuf copy = owner.alloc().buffer(n, n);
@@ -221,6 +223,7 @@ final class QuicSession {
             countUp(b.readableBytes());
             backend.write(b, backend.voidPromise());
         }
+        owner.budget().unreserve(pendingBytes);
         pendingBytes = 0;
         backend.flush();
         lastActivityNanos = System.nanoTime();
@@ -311,6 +314,7 @@ final class QuicSession {
         for (ByteBuf b; (b = pending.poll()) != null; ) {
             b.release();
         }
+        owner.budget().unreserve(pendingBytes);
         pendingBytes = 0;
         if (dropped > 0) {
             owner.udp().drop((drop != null ? drop : DropReason.BACKEND_FAILED).label(), dropped);

@@ -43,6 +43,7 @@ class QuicSessionExpiryTest {
         byte[] hello = ClientHellos.handshakeMessage(ClientHellos.tls13("api.example.com"));
         byte[] initial = seal(QuicVersion.V1, HexFormat.of().parseHex("0102030405060708"), new byte[0], 0,
                 crypto(hello, 0, hello.length), 1200);
+        QuicListenerFactory factory = new QuicListenerFactory();
         try (UdpRecorder backend = new UdpRecorder(true);
                 ProxyHarness proxy = ProxyHarness.start("""
                         listeners:
@@ -56,7 +57,7 @@ class QuicSessionExpiryTest {
                           udpSession: 4s
                         limits:
                           maxUdpSessions: 5000
-                        """.formatted(backend.address()), List.of(new QuicListenerFactory()))) {
+                        """.formatted(backend.address()), List.of(factory))) {
             InetSocketAddress listener = new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port("quic"));
             // Warm up the same way the test runs (virtual threads: the JDK makes its I/O pollers on
             // first use), so lazily created descriptors belong in the baseline.
@@ -90,6 +91,8 @@ class QuicSessionExpiryTest {
             assertThat(peakSessions).as("sessions still open right after the last answer").isGreaterThan(1000);
             assertThat(peakFds - baseline).as("one backend socket per open session").isGreaterThan(1000);
             assertThat(sessions(proxy)).isZero();
+            assertThat(factory.openSessions()).isZero();
+            assertThat(factory.pendingBytes()).isZero();
             assertThat(after).isLessThanOrEqualTo(baseline + 3);
         }
     }

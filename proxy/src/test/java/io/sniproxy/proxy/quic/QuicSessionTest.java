@@ -235,6 +235,44 @@ class QuicSessionTest {
         }
     }
 
+    @Test
+    void pendingSessionsShareOneByteBudgetAndGiveItBackOnEveryPath() throws Exception {
+        QuicListenerFactory factory = new QuicListenerFactory(new SessionBudget(3000));
+        try (ProxyHarness small = ProxyHarness.start("""
+                listeners:
+                  - name: quic
+                    address: 127.0.0.1:${port:quic}
+                    protocol: quic
+                routes:
+                  - hostnames: [api.example.com]
+                    backend: %s
+                timeouts:
+                  clientHello: 5s
+                """.formatted(api.address()), List.of(factory));
+                DatagramSocket a = client();
+                DatagramSocket b = client();
+                DatagramSocket c = client()) {
+            byte[] hello = ClientHellos.handshakeMessage(ClientHellos.large("api.example.com", 1900));
+            byte[] first = seal(QuicVersion.V1, CID, new byte[0], 0, crypto(hello, 0, 1000), 1200);
+            byte[] rest = seal(QuicVersion.V1, CID, new byte[0], 1, crypto(hello, 1000, hello.length), 1200);
+            InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), small.port("quic"));
+            a.send(new DatagramPacket(first, first.length, target));
+            b.send(new DatagramPacket(first, first.length, target));
+            await().atMost(Duration.ofSeconds(5)).until(() -> factory.pendingBytes() == 2400);
+            c.send(new DatagramPacket(first, first.length, target)); // 3,600 > 3,000: refused
+            Counter full = small.registry().find("sniproxy.udp.drops").tags("listener", "quic", "reason", "pending_full")
+                    .counter();
+            await().atMost(Duration.ofSeconds(5)).until(() -> full.count() == 1);
+            b.send(new DatagramPacket(rest, rest.length, target)); // b's completion does not fit either: b ends
+            await().atMost(Duration.ofSeconds(5)).until(() -> full.count() == 3 && factory.pendingBytes() == 1200);
+            a.send(new DatagramPacket(rest, rest.length, target)); // fits now: a is routed, its bytes given back
+            await().atMost(Duration.ofSeconds(5)).until(() -> api.received().size() == 2);
+            assertThat(factory.pendingBytes()).isZero();
+            assertThat(small.outcome("quic", "routed")).isEqualTo(1);
+            assertThat(small.outcome("quic", "bad_hello")).isEqualTo(2);
+        }
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     InetSocketAddress listener() {
