@@ -84,8 +84,8 @@ public final class InitialKeys {
     }
 
     /**
-     * Opens an AES-128-GCM payload in place of a copy: {@code header} is the unprotected header
-     * (the AAD), {@code packetNumber} builds the nonce (RFC 9001 §5.3).
+     * Opens an AES-128-GCM payload: the unprotected header at {@code headerOffset} is the AAD,
+     * {@code packetNumber} builds the nonce (RFC 9001 §5.3).
      *
      * @return the plaintext, or null when authentication fails (not these keys, or tampered)
      */
@@ -98,10 +98,8 @@ public final class InitialKeys {
             aead.init(Cipher.DECRYPT_MODE, aeadKey, new GCMParameterSpec(TAG_LENGTH * 8, nonce(packetNumber)));
             aead.updateAAD(buf, headerOffset, headerLength);
             return aead.doFinal(buf, payloadOffset, payloadLength);
-        } catch (javax.crypto.AEADBadTagException e) {
-            return null;
         } catch (GeneralSecurityException e) {
-            return null;
+            return null; // AEADBadTagException: not these keys, or tampered
         }
     }
 

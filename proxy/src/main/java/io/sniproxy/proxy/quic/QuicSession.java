@@ -86,10 +86,6 @@ final class QuicSession {
         return client;
     }
 
-    State state() {
-        return state;
-    }
-
     /** Starts with the first datagram, already decoded by the listener (it held an Initial). */
     void start(ByteBuf first) {
         owner.udp().sessions().incrementAndGet();
