@@ -273,6 +273,29 @@ class QuicSessionTest {
         }
     }
 
+    @Test
+    void anIpv6ListenerRoutesAndRepliesFromItsOwnAddress() throws Exception {
+        try (ProxyHarness v6 = ProxyHarness.start("""
+                listeners:
+                  - name: quic
+                    address: "[::1]:${port:quic}"
+                    protocol: quic
+                routes:
+                  - hostnames: [api.example.com]
+                    backend: %s
+                """.formatted(api.address()), List.of(new QuicListenerFactory()));
+                DatagramSocket client = new DatagramSocket(new InetSocketAddress("::1", 0))) {
+            client.setSoTimeout(5000);
+            byte[] hello = ClientHellos.handshakeMessage(ClientHellos.tls13("api.example.com"));
+            byte[] initial = seal(QuicVersion.V2, CID, new byte[0], 0, crypto(hello, 0, hello.length), 1200);
+            InetSocketAddress target = new InetSocketAddress("::1", v6.port("quic"));
+            client.send(new DatagramPacket(initial, initial.length, target));
+            DatagramPacket reply = receive(client);
+            assertThat(reply.getSocketAddress()).isEqualTo(target);
+            assertThat(api.received()).extracting(UdpRecorder.Received::payload).containsExactly(initial);
+        }
+    }
+
     // ---- helpers ------------------------------------------------------------------------------
 
     InetSocketAddress listener() {
