@@ -12,7 +12,7 @@ if [ ! -f "$JAR" ] || [ -n "$(find proxy/src src-shared/src -newer "$JAR" -type 
   ./mvnw -B -q -pl proxy -am package -DskipTests
 fi
 
-echo "==> starting: $JAVA_HOME/bin/java -jar $JAR  (built-in default: 127.0.0.1:8080 http, 127.0.0.1:8443 tls, management 127.0.0.1:9000)"
+echo "==> starting: $JAVA_HOME/bin/java -jar $JAR  (built-in default: 127.0.0.1:8080 http, 127.0.0.1:8443 tls and quic/udp, management 127.0.0.1:9000)"
 "$JAVA_HOME/bin/java" -jar "$JAR" "$@" &
 PROXY_PID=$!
 trap 'kill -TERM "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null || true' EXIT INT TERM

@@ -47,7 +47,7 @@ class ConfigReaderTest {
 
         ProxyConfig c = ConfigReader.read(builtIn);
 
-        assertThat(c.listeners()).extracting(Listener::name).containsExactly("https", "http");
+        assertThat(c.listeners()).extracting(Listener::name).containsExactly("https", "http", "quic");
         assertThat(c.listeners()).allSatisfy(l -> assertThat(l.address().host()).isEqualTo("127.0.0.1"));
         assertThat(c.routes()).singleElement().satisfies(r -> {
             assertThat(r.hostnames()).containsExactly("localhost");
