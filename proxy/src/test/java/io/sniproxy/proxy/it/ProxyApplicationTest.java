@@ -7,11 +7,13 @@ import static org.awaitility.Awaitility.await;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.sniproxy.proxy.it.ProxyUnderTestResource.InjectProxy;
+import io.sniproxy.proxy.quic.QuicPeers;
 import io.sniproxy.proxy.testing.TestCerts;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -31,7 +33,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The whole application as users run it: config from a file named by {@code sniproxy.config}, real
- * TLS and HTTP clients and servers on loopback, metrics and health on the management interface, and
+ * TLS, HTTP and QUIC clients and servers on loopback, metrics and health on the management interface, and
  * reload of the file. {@link ProxyApplicationIT} runs these same tests against the packaged
  * artifact. Ordered because the later tests read counters the earlier ones moved, and the reload
  * test changes the routing.
@@ -93,6 +95,15 @@ public class ProxyApplicationTest {
 
     @Test
     @Order(5)
+    void quicIsRoutedBySniFromTheInitialPacketsOnTheTlsPortNumber() throws Exception {
+        String answer = QuicPeers.exchange(proxy.quicGroup, new InetSocketAddress("127.0.0.1", proxy.port("tls")),
+                "quic.example.com", "hello over quic", 5000);
+        assertThat(answer).isEqualTo("quic:hello over quic");
+        assertThat(proxy.quic.streams.get()).isEqualTo(1);
+    }
+
+    @Test
+    @Order(6)
     void metricsUseTheContractNamesOnTheManagementInterface() throws Exception {
         tlsExchange("api.example.com", "count-me");
         HttpResponse<String> r = get("/q/metrics");
@@ -101,12 +112,16 @@ public class ProxyApplicationTest {
         assertThat(body)
                 .contains("sniproxy_connections_active{listener=\"tls\"} ")
                 .contains("sniproxy_connect_seconds_bucket{listener=\"tls\",le=")
+                .contains("sniproxy_udp_sessions_active{listener=\"quic\"} ")
                 .contains("sniproxy_pool_size 0.0")
                 .contains("sniproxy_pool_active_connections 0.0");
         assertThat(value(body, "sniproxy_connections_total{listener=\"tls\",outcome=\"routed\"}")).isGreaterThanOrEqualTo(2);
         assertThat(value(body, "sniproxy_connections_total{listener=\"tls\",outcome=\"no_route\"}")).isGreaterThanOrEqualTo(1);
         assertThat(value(body, "sniproxy_connections_total{listener=\"http\",outcome=\"routed\"}")).isGreaterThanOrEqualTo(1);
         assertThat(value(body, "sniproxy_connections_total{listener=\"http\",outcome=\"no_route\"}")).isGreaterThanOrEqualTo(1);
+        assertThat(value(body, "sniproxy_connections_total{listener=\"quic\",outcome=\"routed\"}")).isGreaterThanOrEqualTo(1);
+        // A QUIC client's first flight is padded to at least 1200 bytes.
+        assertThat(value(body, "sniproxy_bytes_total{direction=\"upstream\",listener=\"quic\"}")).isGreaterThan(1200);
         // A TLS handshake is several hundred bytes each way.
         assertThat(value(body, "sniproxy_bytes_total{direction=\"upstream\",listener=\"tls\"}")).isGreaterThan(300);
         assertThat(value(body, "sniproxy_bytes_total{direction=\"downstream\",listener=\"tls\"}")).isGreaterThan(300);
@@ -115,7 +130,7 @@ public class ProxyApplicationTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void healthIsUpAndReportsOpenFds() throws Exception {
         HttpResponse<String> live = get("/q/health/live");
         assertThat(live.statusCode()).isEqualTo(200);
@@ -126,7 +141,7 @@ public class ProxyApplicationTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void changedFileIsReloadedAndABadOneIsRejectedKeepingTheRunningConfig() throws Exception {
         proxy.routeApiTo(proxy.green);
         await().atMost(Duration.ofSeconds(15)).until(() -> tlsExchange("api.example.com", "x").equals("green:x"));

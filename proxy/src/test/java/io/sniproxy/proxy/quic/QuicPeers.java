@@ -34,7 +34,7 @@ import javax.net.ssl.TrustManagerFactory;
  * datagram that reaches its socket; the client verifies the test certificate and sends the SNI it is
  * given.
  */
-final class QuicPeers {
+public final class QuicPeers {
 
     static final String ALPN = "sniproxy-test";
 
@@ -42,12 +42,12 @@ final class QuicPeers {
     }
 
     /** A QUIC echo server on 127.0.0.1. */
-    static final class Server implements AutoCloseable {
+    public static final class Server implements AutoCloseable {
         private final Channel channel;
-        final AtomicInteger datagrams = new AtomicInteger();
-        final AtomicInteger streams = new AtomicInteger();
+        public final AtomicInteger datagrams = new AtomicInteger();
+        public final AtomicInteger streams = new AtomicInteger();
 
-        Server(NioEventLoopGroup group, String tag, boolean retry) throws Exception {
+        public Server(NioEventLoopGroup group, String tag, boolean retry) throws Exception {
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
             kmf.init(TestCerts.keyStore(), TestCerts.PASSWORD);
             QuicSslContext ssl = QuicSslContextBuilder.forServer(kmf, new String(TestCerts.PASSWORD))
@@ -116,7 +116,7 @@ final class QuicPeers {
                     .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
         }
 
-        String address() {
+        public String address() {
             return "127.0.0.1:" + ((InetSocketAddress) channel.localAddress()).getPort();
         }
 
@@ -130,7 +130,7 @@ final class QuicPeers {
      * Connects to {@code target} with {@code sni}, sends {@code text} on one stream and returns the
      * answer. Fails if the handshake does not complete within {@code idleMillis}.
      */
-    static String exchange(NioEventLoopGroup group, InetSocketAddress target, String sni, String text,
+    public static String exchange(NioEventLoopGroup group, InetSocketAddress target, String sni, String text,
             long idleMillis) throws Exception {
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(TestCerts.keyStore());
