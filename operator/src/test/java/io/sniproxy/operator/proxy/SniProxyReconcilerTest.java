@@ -98,18 +98,17 @@ class SniProxyReconcilerTest {
     void changedRouteRollsThePodsAndNothingElseDoes() {
         String ns = "roll";
         client.resource(proxy(ns, "edge", tls("https", 8443))).create();
-        SniRoute r = client.resource(route(ns, "api", "edge", BackendRef.address("10.0.0.5:8443"), "api.example.com"))
-                .create();
+        client.resource(route(ns, "api", "edge", BackendRef.address("10.0.0.5:8443"), "api.example.com")).create();
         Deployment first = await().atMost(WAIT).until(() -> deployment(ns, "edge"),
                 d -> d != null && get(ns, "edge").getStatus() != null && get(ns, "edge").getStatus().routes.size() == 1);
         String hash1 = podHash(first);
 
-        // An update that changes nothing the proxy reads: nothing is rewritten.
-        client.resources(SniRoute.class).inNamespace(ns).withName("api")
-                .edit(x -> { x.getMetadata().setLabels(java.util.Map.of("team", "payments")); return x; });
+        // A change that the proxy does not read triggers a reconcile that must rewrite nothing.
         String cmVersion = configMap(ns, "edge").getMetadata().getResourceVersion();
         String depVersion = deployment(ns, "edge").getMetadata().getResourceVersion();
         String proxyVersion = get(ns, "edge").getMetadata().getResourceVersion();
+        client.resources(SniRoute.class).inNamespace(ns).withName("api")
+                .edit(x -> { x.getMetadata().setLabels(java.util.Map.of("team", "payments")); return x; });
         await().during(Duration.ofSeconds(2)).atMost(WAIT).until(() ->
                 configMap(ns, "edge").getMetadata().getResourceVersion().equals(cmVersion)
                         && deployment(ns, "edge").getMetadata().getResourceVersion().equals(depVersion)
@@ -122,7 +121,6 @@ class SniProxyReconcilerTest {
         assertThat(configMap(ns, "edge").getData().get("config.yaml")).contains("10.0.0.7:8443").doesNotContain("10.0.0.5");
         assertThat(podHash(second)).isEqualTo(await().atMost(WAIT).until(() -> get(ns, "edge").getStatus().configHash,
                 h -> h.equals(podHash(second))));
-        assertThat(r.getMetadata().getName()).isEqualTo("api");
     }
 
     @Test
