@@ -10,16 +10,21 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.sniproxy.operator.api.ListenerProtocol;
+import io.sniproxy.operator.api.ListenerSpec;
+import io.sniproxy.operator.api.RouteProtocol;
 import io.sniproxy.operator.api.SniProxy;
 import io.sniproxy.operator.api.SniRoute;
 import io.sniproxy.operator.api.SniRouteSpec.BackendRef;
 import io.sniproxy.proxy.testing.ProxyHarness;
+import io.sniproxy.proxy.testing.RecordingServer;
 import io.sniproxy.proxy.testing.TestCerts;
 import io.sniproxy.proxy.testing.TlsEchoServer;
 import jakarta.inject.Inject;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -31,7 +36,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The operator and the proxy agree: the ConfigMap the operator renders from SniRoutes is loaded by
  * the real proxy (its own config reader, listeners, SNI parser and pipes, from the proxy module), and
- * real TLS clients land exactly where the routes say, and nowhere a refused route points.
+ * real TLS (and HTTP) clients land exactly where the routes say, and nowhere a refused route points.
  */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
@@ -79,6 +84,42 @@ class OperatorProxyAgreementTest {
             assertThat(api.sniSeen()).containsExactly("api.example.com");
             assertThat(wild.sniSeen()).containsExactly("www.example.org", "deep.sub.example.org");
             assertThat(loser.accepted()).as("the refused route's backend is never dialled").isZero();
+        }
+    }
+
+    @Test
+    void httpHostRoutingAndProtocolLimitsAgreeToo() throws Exception {
+        String ns = "agree-http";
+        int tlsPort = ProxyHarness.freePort();
+        int httpPort = ProxyHarness.freePort();
+        try (RecordingServer web = new RecordingServer(false);
+                TlsEchoServer secure = new TlsEchoServer("secure")) {
+            client.resource(proxy(ns, "edge", tls("https", tlsPort),
+                    new ListenerSpec("web", httpPort, ListenerProtocol.HTTP))).create();
+            SniRoute plain = route(ns, "plain", "edge", BackendRef.address(web.address()), "shop.example.com");
+            plain.getSpec().protocols = List.of(RouteProtocol.HTTP);
+            client.resource(plain).create();
+            SniRoute tlsOnly = route(ns, "tls-only", "edge", BackendRef.address(secure.address()), "shop.example.com");
+            tlsOnly.getSpec().protocols = List.of(RouteProtocol.TLS);
+            client.resource(tlsOnly).create();
+
+            String yaml = await().atMost(WAIT).until(
+                    () -> client.configMaps().inNamespace(ns).withName("edge-config").get(),
+                    cm -> cm != null && cm.getData().get("config.yaml").contains("- tls")
+                            && cm.getData().get("config.yaml").contains("- http"))
+                    .getData().get("config.yaml");
+
+            try (ProxyHarness proxy = ProxyHarness.start(yaml)) {
+                assertThat(exchange(tlsPort, "shop.example.com")).isEqualTo("secure:hello");
+                String request = "GET /cart HTTP/1.1\r\nHost: shop.example.com\r\n\r\n";
+                try (Socket s = new Socket("127.0.0.1", httpPort)) {
+                    s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+                    s.getOutputStream().flush();
+                    await().atMost(WAIT).until(() -> web.connections().size() == 1
+                            && new String(web.connections().get(0).received(), StandardCharsets.US_ASCII).equals(request));
+                }
+            }
+            assertThat(secure.sniSeen()).containsExactly("shop.example.com");
         }
     }
 
