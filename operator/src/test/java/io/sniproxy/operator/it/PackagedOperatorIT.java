@@ -9,6 +9,8 @@ import static org.awaitility.Awaitility.await;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
 import io.quarkus.test.kubernetes.client.KubernetesServer;
 import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -18,6 +20,7 @@ import io.sniproxy.operator.api.SniRoute;
 import io.sniproxy.operator.api.SniRouteSpec.BackendRef;
 import io.sniproxy.operator.testing.InstallCrds;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,7 +30,16 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusIntegrationTest
 @WithKubernetesTestServer(crud = true, setup = InstallCrds.class)
+@TestProfile(PackagedOperatorIT.LoopbackManagement.class)
 class PackagedOperatorIT {
+
+    /** The packaged app runs its prod profile: keep its management interface on loopback and a free port. */
+    public static class LoopbackManagement implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("quarkus.management.host", "127.0.0.1", "quarkus.management.port", "0");
+        }
+    }
 
     static final Duration WAIT = Duration.ofSeconds(60);
 
@@ -43,9 +55,11 @@ class PackagedOperatorIT {
         ConfigMap cm = await().atMost(WAIT).until(() -> client.configMaps().inNamespace("it").withName("edge-config").get(),
                 c -> c != null && c.getData().get("config.yaml").contains("api.example.com"));
         assertThat(ConfigReader.read("configmap", cm.getData().get("config.yaml")).routes()).hasSize(1);
-        assertThat(client.apps().deployments().inNamespace("it").withName("edge").get().getSpec().getTemplate().getSpec()
-                .getContainers().get(0).getImage()).isEqualTo("sniproxy/proxy:0.1.0-SNAPSHOT");
-        assertThat(client.services().inNamespace("it").withName("edge").get()).isNotNull();
+        var deployment = await().atMost(WAIT).until(
+                () -> client.apps().deployments().inNamespace("it").withName("edge").get(), d -> d != null);
+        assertThat(deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
+                .isEqualTo("sniproxy/proxy:" + System.getProperty("sniproxy.version"));
+        await().atMost(WAIT).until(() -> client.services().inNamespace("it").withName("edge").get() != null);
         await().atMost(WAIT).until(() -> {
             SniRoute r = client.resources(SniRoute.class).inNamespace("it").withName("api").get();
             return r.getStatus() != null && r.getStatus().conditions.stream()
