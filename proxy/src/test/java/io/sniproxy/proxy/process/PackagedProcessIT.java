@@ -98,7 +98,8 @@ class PackagedProcessIT {
             assertThatThrownBy(() -> ProxyProcess.start(file).close())
                     .hasMessageContaining("exited (code 1)")
                     .hasMessageContaining("cannot bind listener 'tls' on 127.0.0.1:" + taken.getLocalPort())
-                    .message().doesNotContain("\tat io.netty");
+                    // The refusal itself is one line (a readiness poll racing the exit may log Quarkus internals).
+                    .message().doesNotContain("BindException").doesNotContain("\tat io.sniproxy");
         }
     }
 
