@@ -76,6 +76,7 @@ class FdWatchdogTest {
         w.restartLeakingPods = true;
         SniProxy p = fleet("leak", leaking.port(), w, "127.0.0.4", "127.0.0.5");
         double restartsBefore = registry.counter("sniproxy.operator.watchdog.restarts").count();
+        double leaksBefore = registry.counter("sniproxy.operator.watchdog.findings", "finding", "fd_leak").count();
 
         for (int pass = 0; pass < 3; pass++) {
             leaking.fds(200 + pass * 100, 1_048_576);
@@ -90,6 +91,8 @@ class FdWatchdogTest {
         assertThat(client.pods().inNamespace("leak").withName("leak-0").get()).as("worst pod deleted").isNull();
         assertThat(client.pods().inNamespace("leak").withName("leak-1").get()).isNotNull();
         assertThat(registry.counter("sniproxy.operator.watchdog.restarts").count()).isEqualTo(restartsBefore + 1);
+        assertThat(registry.counter("sniproxy.operator.watchdog.findings", "finding", "fd_leak").count())
+                .isEqualTo(leaksBefore + 1);
 
         // Now the remaining pod leaks too; it is the last ready one, so it stays.
         for (int pass = 0; pass < 3; pass++) {
