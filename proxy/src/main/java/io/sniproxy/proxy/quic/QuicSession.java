@@ -18,6 +18,7 @@ import io.sniproxy.config.Protocol;
 import io.sniproxy.proxy.route.BackendTarget;
 import io.sniproxy.proxy.route.RoutingRefusal;
 import io.sniproxy.proxy.runtime.AccessLogger;
+import io.sniproxy.proxy.runtime.ConnectionRegistry;
 import io.sniproxy.proxy.runtime.Snapshot;
 import io.sniproxy.proxy.sniff.ClientHelloParser;
 import io.sniproxy.proxy.sniff.SniffResult;
@@ -42,7 +43,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Everything runs on the listener socket's event loop; the backend socket is registered there too.
  */
-final class QuicSession {
+final class QuicSession implements ConnectionRegistry.Closeable {
 
     enum State { PENDING, ROUTING, FORWARDING, CLOSED }
 
@@ -89,6 +90,7 @@ final class QuicSession {
     /** Starts with the first datagram, already decoded by the listener (it held an Initial). */
     void start(ByteBuf first) {
         owner.udp().sessions().incrementAndGet();
+        owner.server().registry().track(this); // a drain waits for it
         long helloMillis = snapshot.config().timeouts().clientHello().toMillis();
         timer = owner.loop().schedule(() -> close(Outcome.TIMEOUT, "no complete ClientHello within "
                 + snapshot.config().timeouts().clientHello(), DropReason.HELLO_TIMEOUT), helloMillis,
@@ -319,10 +321,17 @@ final class QuicSession {
             backend.close();
         }
         owner.udp().sessions().decrementAndGet();
+        owner.server().registry().untrack(this);
         owner.sessionClosed(this);
         owner.server().accessLog().log(snapshot, new AccessLogger.Entry(String.valueOf(client), listener.name(),
                 name, backendLabel, outcomeLabel, reason, bytesUp, bytesDown,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos)));
+    }
+
+    /** The drain bound was reached (any thread): end it on its own loop. */
+    @Override
+    public void forceClose(String reason) {
+        onLoop(() -> close(state == State.FORWARDING ? null : Outcome.TIMEOUT, reason, DropReason.DRAINING));
     }
 
     private void recordOutcome(Outcome outcome) {

@@ -5,8 +5,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Every open client connection of the process, across listeners: enforces
- * {@code limits.maxConnections} and lets a drain force-close whatever outlives its bound.
+ * Every open client connection and UDP session of the process, across listeners: enforces
+ * {@code limits.maxConnections} (TCP; UDP sessions have their own cap and are only tracked here)
+ * and lets a drain wait for both and force-close whatever outlives its bound.
  */
 public final class ConnectionRegistry {
 
@@ -17,6 +18,7 @@ public final class ConnectionRegistry {
 
     private final AtomicInteger count = new AtomicInteger();
     private final Set<Closeable> open = ConcurrentHashMap.newKeySet();
+    private final Set<Closeable> sessions = ConcurrentHashMap.newKeySet();
 
     /** Reserves a slot; false when {@code max} are already open. */
     public boolean tryAcquire(int max) {
@@ -41,8 +43,24 @@ public final class ConnectionRegistry {
         return count.get();
     }
 
+    /** A UDP session, tracked for drain only. */
+    public void track(Closeable session) {
+        sessions.add(session);
+    }
+
+    public void untrack(Closeable session) {
+        sessions.remove(session);
+    }
+
+    public int sessionCount() {
+        return sessions.size();
+    }
+
     public void closeAll(String reason) {
         for (Closeable c : open.toArray(new Closeable[0])) {
+            c.forceClose(reason);
+        }
+        for (Closeable c : sessions.toArray(new Closeable[0])) {
             c.forceClose(reason);
         }
     }

@@ -131,11 +131,10 @@ public final class ProxyServer {
             LOG.warnf("stopping listeners: %s", e.toString());
         } 
         long deadline = System.nanoTime() + bound.toNanos();
-        int open = openConnections();
-        if (open > 0) {
-            LOG.infof("draining %d open connection(s) for up to %s", open, bound);
+        if (openConnections() + openSessions() > 0) {
+            LOG.infof("draining %s for up to %s", describeOpen(), bound);
         }
-        while (openConnections() > 0 && System.nanoTime() < deadline) {
+        while (openConnections() + openSessions() > 0 && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {
@@ -143,10 +142,21 @@ public final class ProxyServer {
                 break;
             }
         }
-        if (openConnections() > 0) {
-            LOG.infof("drain bound reached: closing %d connection(s)", openConnections());
+        if (openConnections() + openSessions() > 0) {
+            LOG.infof("drain bound reached: closing %s", describeOpen());
             context.registry().closeAll("drain bound reached");
         }
+    }
+
+    /** UDP (QUIC) sessions still forwarding or pending. */
+    public int openSessions() {
+        return context.registry().sessionCount();
+    }
+
+    private String describeOpen() {
+        String tcp = openConnections() + " open connection(s)";
+        int udp = openSessions();
+        return udp == 0 ? tcp : tcp + " and " + udp + " QUIC session(s)";
     }
 
     private static String key(Listener l) {

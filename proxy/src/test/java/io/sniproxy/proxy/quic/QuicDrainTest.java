@@ -1,0 +1,106 @@
+package io.sniproxy.proxy.quic;
+
+import static io.sniproxy.proxy.quic.InitialPackets.crypto;
+import static io.sniproxy.proxy.quic.InitialPackets.seal;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.sniproxy.proxy.testing.ClientHellos;
+import io.sniproxy.proxy.testing.ProxyHarness;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/** A drain (SIGTERM) keeps open QUIC sessions forwarding, takes no new client, and bounds the wait. */
+class QuicDrainTest {
+
+    static final String CONFIG = """
+            listeners:
+              - name: quic
+                address: 127.0.0.1:${port:quic}
+                protocol: quic
+            routes:
+              - hostnames: [api.example.com]
+                backend: %s
+            timeouts:
+              udpSession: %s
+            """;
+
+    static final byte[] HELLO = ClientHellos.handshakeMessage(ClientHellos.tls13("api.example.com"));
+    static final byte[] INITIAL = seal(QuicVersion.V1, new byte[] {9, 9, 9, 9}, new byte[0], 0,
+            crypto(HELLO, 0, HELLO.length), 1200);
+
+    @Test
+    void drainWaitsForAnOpenSessionWhichKeepsForwardingUntilItExpires() throws Exception {
+        try (UdpRecorder backend = new UdpRecorder(true);
+                ProxyHarness proxy = ProxyHarness.start(CONFIG.formatted(backend.address(), "1500ms"),
+                        List.of(new QuicListenerFactory()));
+                DatagramSocket open = QuicSessionTest.client();
+                DatagramSocket late = QuicSessionTest.client()) {
+            InetSocketAddress listener = new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port("quic"));
+            exchange(open, listener, INITIAL);
+            assertThat(proxy.server().openSessions()).isEqualTo(1);
+
+            long start = System.nanoTime();
+            CompletableFuture<Void> drain = CompletableFuture.runAsync(() -> proxy.server().drain(Duration.ofSeconds(30)));
+            await().atMost(Duration.ofSeconds(5)).until(() -> proxy.server().draining());
+
+            exchange(open, listener, new byte[] {0x41, 1}); // the open session still forwards both ways
+            assertThat(backend.received()).hasSize(2);
+            // Resent like a real client: a per-loop socket without sessions may close with it queued.
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(250)).until(() -> {
+                late.send(new DatagramPacket(INITIAL, INITIAL.length, listener));
+                return drops(proxy, "draining") >= 1;
+            });
+            assertThat(drain).isNotDone();
+
+            // The session expires after 1.5 s of silence; the drain ends then, far before its 30 s bound.
+            drain.get(15, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
+            assertThat(proxy.server().openSessions()).isZero();
+            assertThat(sessionsGauge(proxy)).isZero();
+            assertThat(backend.received()).hasSize(2);
+        }
+    }
+
+    @Test
+    void drainBoundClosesSessionsThatOutliveIt() throws Exception {
+        try (UdpRecorder backend = new UdpRecorder(true);
+                ProxyHarness proxy = ProxyHarness.start(CONFIG.formatted(backend.address(), "60s"),
+                        List.of(new QuicListenerFactory()));
+                DatagramSocket open = QuicSessionTest.client()) {
+            InetSocketAddress listener = new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port("quic"));
+            exchange(open, listener, INITIAL);
+
+            long start = System.nanoTime();
+            proxy.server().drain(Duration.ofMillis(500));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+            await().atMost(Duration.ofSeconds(5)).until(() -> proxy.server().openSessions() == 0);
+            assertThat(sessionsGauge(proxy)).isZero();
+            assertThat(proxy.outcome("quic", "routed")).isEqualTo(1); // counted once, as routed
+        }
+    }
+
+    private static void exchange(DatagramSocket client, InetSocketAddress listener, byte[] payload) throws Exception {
+        client.send(new DatagramPacket(payload, payload.length, listener));
+        DatagramPacket reply = QuicSessionTest.receive(client);
+        assertThat(reply.getSocketAddress()).isEqualTo(listener);
+    }
+
+    private static double drops(ProxyHarness proxy, String reason) {
+        Counter c = proxy.registry().find("sniproxy.udp.drops").tags("listener", "quic", "reason", reason).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    private static double sessionsGauge(ProxyHarness proxy) {
+        Gauge g = proxy.registry().find("sniproxy.udp.sessions.active").tags("listener", "quic").gauge();
+        return g == null ? -1 : g.value();
+    }
+}
