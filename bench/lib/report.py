@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Turns one run's raw.tsv + meta.env into summary.md, a gnuplot chart and (with --docs DIR)
+DIR/benchmarks.md + DIR/bench/results.png. Every number comes from the raw file: medians over
+the rounds, ratios to HAProxy and to the direct baseline computed here."""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+from collections import defaultdict
+
+PROXIES = ["haproxy", "nginx", "sniproxy", "ours"]
+TARGETS = ["direct"] + PROXIES
+LABEL = {"direct": "direct (no proxy)", "haproxy": "HAProxy", "nginx": "nginx stream",
+         "sniproxy": "sniproxy (C)", "ours": "**sniproxy-java**"}
+
+
+def load(out):
+    raw = defaultdict(list)  # (workload, target, metric) -> [values]
+    with open(os.path.join(out, "raw.tsv")) as f:
+        next(f)
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 5 or parts[4] in ("", "-1"):
+                continue
+            try:
+                raw[(parts[1], parts[2], parts[3])].append(float(parts[4]))
+            except ValueError:
+                pass
+    meta = {}
+    with open(os.path.join(out, "meta.env")) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("=")
+            meta[k] = v
+    return raw, meta
+
+
+def med(raw, w, t, m):
+    v = raw.get((w, t, m))
+    return statistics.median(v) if v else None
+
+
+def spread(raw, w, t, m):
+    v = raw.get((w, t, m))
+    if not v or len(v) < 2:
+        return ""
+    return f" ({min(v):,.0f}–{max(v):,.0f})"
+
+
+def fmt(x, digits=0):
+    return "n/a" if x is None else f"{x:,.{digits}f}"
+
+
+def ratio(a, b):
+    return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
+
+
+def added_latency(raw, t, m):
+    """Per round: target minus direct, then the median over rounds (same-round pairs cancel drift)."""
+    tv, dv = raw.get(("latency", t, m)), raw.get(("latency", "direct", m))
+    if not tv or not dv:
+        return None
+    return statistics.median(a - b for a, b in zip(tv, dv))
+
+
+def tables(raw, meta):
+    lines = []
+    rounds = meta.get("mode", "")
+    lines.append("| target | keep-alive req/s | new-conn req/s | bulk 1 MiB MiB/s | p50 µs | p99 µs "
+                 "| added p50 / p99 µs | idle KiB/conn |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for t in TARGETS:
+        ka = med(raw, "keepalive", t, "rps")
+        nc = med(raw, "newconn", t, "rps")
+        bu = med(raw, "bulk", t, "mib_s")
+        p50 = med(raw, "latency", t, "p50_us")
+        p99 = med(raw, "latency", t, "p99_us")
+        add = "—" if t == "direct" else f"{fmt(added_latency(raw, t, 'p50_us'))} / {fmt(added_latency(raw, t, 'p99_us'))}"
+        idle = med(raw, "idle", t, "kib_per_conn")
+        lines.append(f"| {LABEL[t]} | {fmt(ka)}{spread(raw, 'keepalive', t, 'rps')} | {fmt(nc)}{spread(raw, 'newconn', t, 'rps')} "
+                     f"| {fmt(bu, 1)}{spread(raw, 'bulk', t, 'mib_s')} | {fmt(p50)} | {fmt(p99)} | {add} "
+                     f"| {'—' if t == 'direct' else fmt(idle, 2)} |")
+    lines.append("")
+    lines.append("Medians over the rounds; (min–max) across rounds in brackets. Added latency: per round the "
+                 "target's percentile minus the direct baseline's, then the median.")
+    lines.append("")
+    lines.append("**Ratios** (throughput: higher is better; idle memory: lower is better)")
+    lines.append("")
+    lines.append("| proxy | keep-alive ×HAProxy | ×direct | new-conn ×HAProxy | ×direct | bulk ×HAProxy | ×direct "
+                 "| idle KiB/conn ×HAProxy |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for t in PROXIES:
+        cells = []
+        for w, m in (("keepalive", "rps"), ("newconn", "rps"), ("bulk", "mib_s")):
+            v = med(raw, w, t, m)
+            cells += [ratio(v, med(raw, w, "haproxy", m)), ratio(v, med(raw, w, "direct", m))]
+        cells.append(ratio(med(raw, "idle", t, "kib_per_conn"), med(raw, "idle", "haproxy", "kib_per_conn")))
+        lines.append(f"| {LABEL[t]} | " + " | ".join(cells) + " |")
+    lines.append("")
+
+    # file descriptors after each workload
+    lines.append("**Open fds after each workload** (worst round; baseline taken after warm-up)")
+    lines.append("")
+    ws = ["keepalive", "newconn", "bulk", "latency", "idle"]
+    lines.append("| proxy | baseline | " + " | ".join(ws) + " |")
+    lines.append("|---|---:|" + "---:|" * len(ws))
+    for t in PROXIES:
+        base = raw.get(("keepalive", t, "fds_baseline")) or raw.get(("idle", t, "fds_baseline"))
+        cells = []
+        for w in ws:
+            v = raw.get((w, t, "fds"))
+            cells.append("n/a" if not v else f"{max(v):.0f}")
+        lines.append(f"| {LABEL[t]} | {fmt(base[0] if base else None)} | " + " | ".join(cells) + " |")
+    lines.append("")
+
+    # idle details
+    lines.append("**Idle connections** (held open through each proxy, RSS of the proxy's processes from "
+                 "/proc/PID/status VmRSS)")
+    lines.append("")
+    lines.append("| proxy | connections held | failed | RSS before KiB | RSS with them KiB | KiB/conn | fds held |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+    for t in PROXIES:
+        lines.append(f"| {LABEL[t]} | {fmt(med(raw, 'idle', t, 'open'))} | {fmt(med(raw, 'idle', t, 'failed'))} "
+                     f"| {fmt(med(raw, 'idle', t, 'rss_before_kib'))} | {fmt(med(raw, 'idle', t, 'rss_after_kib'))} "
+                     f"| {fmt(med(raw, 'idle', t, 'kib_per_conn'), 2)} | {fmt(med(raw, 'idle', t, 'fds_held'))} |")
+    lines.append("")
+
+    # quic / udp
+    qd, qo = med(raw, "quic", "direct", "dgrams_s"), med(raw, "quic", "ours", "dgrams_s")
+    lines.append("**QUIC datagram forwarding** (one session opened by a real QUIC v1 Initial with SNI, then "
+                 "1,200-byte datagrams with a window of 32 in flight, echoed by a UDP backend)")
+    lines.append("")
+    lines.append("| target | datagrams/s echoed | ×direct |")
+    lines.append("|---|---:|---:|")
+    lines.append(f"| direct | {fmt(qd)} | 1.00× |")
+    if qo is None:
+        lines.append(f"| sniproxy-java | n/a: {meta.get('quic_unavailable', 'no quic listener in this build')} | n/a |")
+    else:
+        lines.append(f"| sniproxy-java | {fmt(qo)} | {ratio(qo, qd)} |")
+    lines.append("")
+
+    # start-up
+    su = med(raw, "startup", "ours", "startup_ms")
+    rss = med(raw, "startup", "ours", "idle_rss_kib")
+    lines.append(f"**sniproxy-java start-up**: {fmt(su)} ms from exec to `/q/health/ready` UP "
+                 f"(median of {len(raw.get(('startup', 'ours', 'startup_ms'), []))}); idle RSS "
+                 f"{fmt(rss / 1024 if rss else None, 1)} MiB.")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def machine(meta):
+    keys = ["cpu", "memory", "kernel", "haproxy", "nginx", "sniproxy", "wrk", "h2load", "java",
+            "ours_java_opts", "git", "mode", "loadavg_start", "loadavg_end"]
+    return "\n".join(f"- {k}: `{meta.get(k, '?')}`" for k in keys)
+
+
+def chart(raw, out):
+    dat = os.path.join(out, "chart.dat")
+    with open(dat, "w") as f:
+        f.write("proxy keepalive newconn bulk\n")
+        for t in PROXIES:
+            vals = []
+            for w, m in (("keepalive", "rps"), ("newconn", "rps"), ("bulk", "mib_s")):
+                v, d = med(raw, w, t, m), med(raw, w, "direct", m)
+                vals.append(f"{v / d:.3f}" if v and d else "0")
+            f.write(f"\"{LABEL[t].strip('*')}\" " + " ".join(vals) + "\n")
+    png = os.path.join(out, "results.png")
+    script = f"""
+set terminal pngcairo size 900,480 font 'DejaVu Sans,10'
+set output '{png}'
+set title 'Throughput relative to the direct (no proxy) baseline — higher is better'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set yrange [0:*]
+set ylabel 'x direct'
+set grid ytics
+set key top right
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb '#555555'
+plot '{dat}' using 2:xtic(1) title 'keep-alive req/s', '' using 3 title 'new-connection req/s', '' using 4 title 'bulk 1 MiB MiB/s'
+"""
+    subprocess.run(["gnuplot"], input=script.encode(), check=True)
+    return png
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("out")
+    p.add_argument("--docs")
+    a = p.parse_args()
+    raw, meta = load(a.out)
+    qfile = os.path.join(a.out, "quic-unavailable.txt")
+    if os.path.exists(qfile):
+        meta["quic_unavailable"] = "no working quic listener in this build (" + open(qfile).read().strip()[:120] + ")"
+    body = tables(raw, meta)
+    stamp = meta.get("stamp", "?")
+    summary = (f"## Results of run {stamp}\n\nCommand: `{meta.get('command', '?')}` "
+               f"({meta.get('mode', '')})\n\n{body}\n### Machine\n\n{machine(meta)}\n")
+    with open(os.path.join(a.out, "summary.md"), "w") as f:
+        f.write(summary)
+    png = chart(raw, a.out)
+    if a.docs:
+        os.makedirs(os.path.join(a.docs, "bench"), exist_ok=True)
+        shutil.copy(png, os.path.join(a.docs, "bench", "results.png"))
+        here = os.path.dirname(os.path.abspath(__file__))
+        with open(os.path.join(here, "..", "benchmarks.md.in")) as f:
+            template = f.read()
+        rel = os.path.relpath(a.out, os.path.join(here, "..", ".."))
+        doc = (template.replace("@@RESULTS@@", summary.replace("## Results", "### Results"))
+               .replace("@@RAW@@", rel))
+        with open(os.path.join(a.docs, "benchmarks.md"), "w") as f:
+            f.write(doc)
+    print(summary)
+
+
+if __name__ == "__main__":
+    main()
