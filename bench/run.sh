@@ -7,7 +7,8 @@
 #
 # Options: --rounds N, --duration SECONDS, --idle-conns N, --no-install, --no-build,
 #          --only "haproxy ours" (a subset of the proxies, e.g. for an A/B of one lever),
-#          --java-opts "FLAGS" (JVM flags for ours; default below), --no-docs (keep docs/ as is).
+#          --java-opts "FLAGS" (JVM flags for ours; default below), --no-docs (keep docs/ as is),
+#          --jfr (record ours with Java Flight Recorder; hot methods are printed at the end).
 # Raw results land in bench/results/<UTC timestamp>/; docs/benchmarks.md and
 # docs/bench/results.png are regenerated from them. Not part of CI: it installs packages (root).
 set -euo pipefail
@@ -27,7 +28,7 @@ MODE=full
 # The JVM flags chosen by measurement (docs/benchmarks.md, "Levers"): compact object headers
 # shrink every per-connection object; Serial GC keeps the idle footprint small and does not
 # steal a core from the two event loops; a bounded heap keeps RSS honest.
-JAVA_OPTS_DEFAULT="-XX:+UseCompactObjectHeaders -XX:+UseSerialGC -Xms64m -Xmx512m -XX:+AlwaysPreTouch"
+JAVA_OPTS_DEFAULT="-XX:+UseCompactObjectHeaders -XX:+UseSerialGC -Xmn24m -Xmx512m"
 OURS_JAVA_OPTS=$JAVA_OPTS_DEFAULT
 ARGS="$*"
 while [ $# -gt 0 ]; do
@@ -41,7 +42,8 @@ while [ $# -gt 0 ]; do
     --no-docs) DOCS=0 ;;
     --java-opts) OURS_JAVA_OPTS=$2; shift ;;
     --only) ONLY=$2; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --jfr) JFR=1 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -271,7 +273,9 @@ EOF
 
 # shellcheck disable=SC2086
 ours_cmd() { # mgmt-port config
-  echo "$JAVA" $OURS_JAVA_OPTS --add-opens java.base/java.lang=ALL-UNNAMED -Dquarkus.management.port="$1" \
+  local jfr=""
+  [ -z "${JFR:-}" ] || jfr="-XX:StartFlightRecording=filename=$OUT/ours-%p.jfr,settings=profile"
+  echo "$JAVA" $OURS_JAVA_OPTS $jfr --add-opens java.base/java.lang=ALL-UNNAMED -Dquarkus.management.port="$1" \
     -jar "$JAR" --config "$2"
 }
 ready_up() { curl -s --max-time 1 "http://127.0.0.1:$1/q/health/ready" 2>/dev/null | grep -q '"UP"'; }
@@ -487,4 +491,11 @@ done
 
 # ---- report ------------------------------------------------------------------------------------
 python3 "$LIB/report.py" "$OUT" $([ "$DOCS" = 1 ] && echo --docs "$ROOT/docs")
+if [ -n "${JFR:-}" ]; then
+  stop_pid "${PID[ours]}"  # the recording is written at exit
+  for f in "$OUT"/ours-*.jfr; do
+    [ -s "$f" ] && "$JAVA_HOME/bin/jfr" view --width 160 hot-methods "$f" > "${f%.jfr}-hot-methods.txt" 2>&1 || true
+  done
+  log "JFR recordings and hot methods: $OUT/ours-*"
+fi
 log "done: $OUT/summary.md"

@@ -185,6 +185,35 @@ plot '{dat}' using 2:xtic(1) title 'keep-alive req/s', '' using 3 title 'new-con
     return png
 
 
+def levers(results_dir, levers_file):
+    """The A/B table: for each lever (before-run, after-run), ours' medians and HAProxy's in each run."""
+    if not os.path.exists(levers_file):
+        return "(no lever measured yet)"
+    rows = ["| lever | keep-alive req/s | new-conn req/s | bulk MiB/s | added p99 µs | idle KiB/conn | runs |",
+            "|---|---:|---:|---:|---:|---:|---|"]
+    metrics = (("keepalive", "rps", 0), ("newconn", "rps", 0), ("bulk", "mib_s", 1))
+    for line in open(levers_file):
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, before, after = line.rstrip("\n").split("\t")[:3]
+        try:
+            rb, _ = load(os.path.join(results_dir, before))
+            ra, _ = load(os.path.join(results_dir, after))
+        except OSError:
+            rows.append(f"| {name} | raw results {before} / {after} missing | | | | | |")
+            continue
+        cells = []
+        for w, m, d in metrics:
+            b, a = med(rb, w, "ours", m), med(ra, w, "ours", m)
+            hb, ha = med(rb, w, "haproxy", m), med(ra, w, "haproxy", m)
+            cells.append(f"{fmt(b, d)} → {fmt(a, d)} ({ratio(b, hb)} → {ratio(a, ha)} HAProxy)")
+        cells.append(f"{fmt(added_latency(rb, 'ours', 'p99_us'))} → {fmt(added_latency(ra, 'ours', 'p99_us'))}")
+        cells.append(f"{fmt(med(rb, 'idle', 'ours', 'kib_per_conn'), 2)} → {fmt(med(ra, 'idle', 'ours', 'kib_per_conn'), 2)}")
+        cells.append(f"`{before}` → `{after}`")
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("out")
@@ -208,7 +237,9 @@ def main():
         with open(os.path.join(here, "..", "benchmarks.md.in")) as f:
             template = f.read()
         rel = os.path.relpath(a.out, os.path.join(here, "..", ".."))
-        doc = (template.replace("@@RESULTS@@", summary.replace("## Results", "### Results"))
+        lever_table = levers(os.path.join(here, "..", "results"), os.path.join(here, "..", "levers.tsv"))
+        doc = (template.replace("@@RESULTS@@", summary.replace("## Results", "## Results"))
+               .replace("@@LEVERS@@", lever_table)
                .replace("@@RAW@@", rel))
         with open(os.path.join(a.docs, "benchmarks.md"), "w") as f:
             f.write(doc)
