@@ -415,9 +415,11 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         }
         meters.active().decrementAndGet();
         server.registry().release(this);
-        server.accessLog().log(snapshot, new AccessLogger.Entry(String.valueOf(client.remoteAddress()),
-                listener.name(), name, backendLabel, outcomeLabel, reason, bytesUp, bytesDown,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos)));
+        if (snapshot.config().accessLog().enabled()) { // the entry's strings are not free: build it only when wanted
+            server.accessLog().log(snapshot, new AccessLogger.Entry(String.valueOf(client.remoteAddress()),
+                    listener.name(), name, backendLabel, outcomeLabel, reason, bytesUp, bytesDown,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos)));
+        }
     }
 
     private void recordOutcome(Outcome outcome) {
