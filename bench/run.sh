@@ -8,7 +8,8 @@
 # Options: --rounds N, --duration SECONDS, --idle-conns N, --no-install, --no-build,
 #          --only "haproxy ours" (a subset of the proxies, e.g. for an A/B of one lever),
 #          --java-opts "FLAGS" (JVM flags for ours; default below), --no-docs (keep docs/ as is),
-#          --jfr (record ours with Java Flight Recorder; hot methods are printed at the end).
+#          --jfr (record ours with Java Flight Recorder; hot methods are printed at the end),
+#          --jar PATH (measure another build of ours, e.g. a copy of quarkus-app/ from before a change).
 # Raw results land in bench/results/<UTC timestamp>/; docs/benchmarks.md and
 # docs/bench/results.png are regenerated from them. Not part of CI: it installs packages (root).
 set -euo pipefail
@@ -43,7 +44,8 @@ while [ $# -gt 0 ]; do
     --java-opts) OURS_JAVA_OPTS=$2; shift ;;
     --only) ONLY=$2; shift ;;
     --jfr) JFR=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --jar) JAR_OVERRIDE=$2; BUILD=0; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -85,7 +87,7 @@ fi
 if [ "$BUILD" = 1 ]; then
   (cd "$ROOT" && ./mvnw -B -o -q -pl proxy -am package -DskipTests)
 fi
-JAR="$ROOT/proxy/target/quarkus-app/quarkus-run.jar"
+JAR=${JAR_OVERRIDE:-$ROOT/proxy/target/quarkus-app/quarkus-run.jar}
 [ -f "$JAR" ] || { echo "no $JAR: build first (drop --no-build)" >&2; exit 1; }
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -132,6 +134,14 @@ fi
 tree_pids() { echo "$1"; ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true; }
 rss_kib() { local s=0 p v; for p in $(tree_pids "$1"); do v=$(awk '/^VmRSS:/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0); s=$((s + ${v:-0})); done; echo "$s"; }
 fds_of() { local s=0 p n; for p in $(tree_pids "$1"); do n=$(ls "/proc/$p/fd" 2>/dev/null | wc -l); s=$((s + n)); done; echo "$s"; }
+cpu_ticks() { # utime+stime of the process tree, in clock ticks
+  local s=0 p
+  for p in $(tree_pids "$1"); do
+    s=$((s + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$s"
+}
+CLK_TCK=$(getconf CLK_TCK)
 listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN; }
 wait_listening() { # port seconds
   local i
@@ -387,11 +397,18 @@ settle_fds() { # target workload round: wait (bounded) for the proxy's fds to re
 }
 
 run_workload() { # round workload target
-  local r=$1 w=$2 t=$3 line
+  local r=$1 w=$2 t=$3 line c0=0 c1
+  [ "$t" = direct ] || c0=$(cpu_ticks "${PID[$t]}")
   while read -r metric value; do
     [ -n "$metric" ] && record "$r" "$w" "$t" "$metric" "$value"
     line="${line:-}$metric=$value "
   done < <("wl_$w" "${PORT[$t]}")
+  if [ "$t" != direct ]; then
+    # CPU the proxy itself burnt during the workload: robust to the neighbours' noise.
+    c1=$(cpu_ticks "${PID[$t]}")
+    record "$r" "$w" "$t" cpu_ms "$(( (c1 - c0) * 1000 / CLK_TCK ))"
+    line="${line}cpu_ms=$(( (c1 - c0) * 1000 / CLK_TCK ))"
+  fi
   log "  round $r $w $t: $line"
   settle_fds "$t" "$w" "$r"
 }
@@ -435,11 +452,24 @@ idle_test() { # target
   local cpid=$!
   STARTED+=("$cpid")
   exec 7> "$fifo"
-  for _ in $(seq 3000); do grep -q '^ready' "$RUN/idle.out" && break; kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
+  wait_line() { # n: wait (bounded) until the client has printed its n-th "ready" line
+    for _ in $(seq 3000); do
+      [ "$(grep -c '^ready' "$RUN/idle.out")" -ge "$1" ] && return 0
+      kill -0 "$cpid" 2>/dev/null || return 1
+      sleep 0.1
+    done
+    return 1
+  }
+  wait_line 1 || true
+  sleep 2
+  mid=$(rss_kib "${PID[$t]}")
+  read -r _ open_mid _ < <(grep '^ready' "$RUN/idle.out" | sed -n 1p || echo "ready 0 0")
+  echo more >&7
+  wait_line 2 || true
   sleep 2
   after=$(rss_kib "${PID[$t]}")
   fds=$(fds_of "${PID[$t]}")
-  read -r _ open failed < <(grep '^ready' "$RUN/idle.out" || echo "ready 0 $IDLE_CONNS")
+  read -r _ open failed < <(grep '^ready' "$RUN/idle.out" | sed -n 2p | grep . || echo "ready 0 $IDLE_CONNS")
   echo close >&7
   exec 7>&-
   for _ in $(seq 300); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
@@ -447,12 +477,18 @@ idle_test() { # target
   record 1 idle "$t" open "$open"
   record 1 idle "$t" failed "$failed"
   record 1 idle "$t" rss_before_kib "$before"
+  record 1 idle "$t" rss_mid_kib "$mid"
+  record 1 idle "$t" open_mid "${open_mid:-0}"
   record 1 idle "$t" rss_after_kib "$after"
   record 1 idle "$t" fds_held "$fds"
   if [ "${open:-0}" -gt 0 ]; then
     record 1 idle "$t" kib_per_conn "$(awk -v a="$after" -v b="$before" -v n="$open" 'BEGIN{printf "%.2f", (a-b)/n}')"
   fi
-  log "  idle $t: $open open ($failed failed), RSS $before -> $after KiB, $fds fds held"
+  if [ "${open:-0}" -gt "${open_mid:-0}" ]; then
+    # the second half alone: what one more connection costs once the process is warm
+    record 1 idle "$t" kib_per_conn_marginal "$(awk -v a="$after" -v b="$mid" -v n="$((open - open_mid))" 'BEGIN{printf "%.2f", (a-b)/n}')"
+  fi
+  log "  idle $t: $open open ($failed failed), RSS $before -> $mid (at $open_mid) -> $after KiB, $fds fds held"
   [ "${failed:-0}" = 0 ] || log "    first failure: $(head -1 "$RUN/idle.err")"
   settle_fds "$t" idle 1
 }

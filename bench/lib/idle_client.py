@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Opens N TLS connections (SNI given) through a proxy, holds them idle, closes them on demand.
 
-Prints "ready <open> <failed>" once every connection has been attempted, then waits for a line
-"close" on stdin (or for --hold seconds, whichever comes first), closes everything and prints
-"closed". Bounded in count (N) and time (--hold, --connect-timeout): it always ends by itself.
+Opens them in two halves: prints "ready <open> <failed>" after the first half, waits for a line on
+stdin, opens the second half and prints "ready <open> <failed>" again (totals), so that the caller
+can measure the marginal cost of a connection apart from one-time costs (a JIT warming up, a heap
+growing to its working size). Then waits for a line "close" on stdin (or for --hold seconds,
+whichever comes first), closes everything and prints "closed". Bounded in count (N) and time (--hold, --connect-timeout): it always ends by itself.
 """
 import argparse
 import asyncio
@@ -45,12 +47,14 @@ async def main():
     ctx.verify_mode = ssl.CERT_NONE  # a throwaway self-signed bench cert
     conns, failures = [], []
     sem = asyncio.Semaphore(a.concurrency)
-    await asyncio.gather(*(open_one(a.host, a.port, a.sni, ctx, sem, a.connect_timeout, conns, failures)
-                           for _ in range(a.count)))
-    print(f"ready {len(conns)} {len(failures)}", flush=True)
+    first = a.count // 2
+    for n in (first, a.count - first):
+        await asyncio.gather(*(open_one(a.host, a.port, a.sni, ctx, sem, a.connect_timeout, conns, failures)
+                               for _ in range(n)))
+        print(f"ready {len(conns)} {len(failures)}", flush=True)
+        await wait_for_close_line(a.hold)
     if failures:
         print("first failure: " + failures[0], file=sys.stderr, flush=True)
-    await wait_for_close_line(a.hold)
     for w in conns:
         w.transport.abort()  # no close_notify round trips: the proxy sees a plain close
     await asyncio.sleep(0.2)

@@ -64,6 +64,10 @@ def added_latency(raw, t, m):
 
 
 def tables(raw, meta):
+    global TARGETS, PROXIES
+    present = {k[1] for k in raw}
+    TARGETS = [t for t in TARGETS if t in present or t == "direct"]  # a run with --only skips some
+    PROXIES = [t for t in PROXIES if t in present]
     lines = []
     rounds = meta.get("mode", "")
     lines.append("| target | keep-alive req/s | new-conn req/s | bulk 1 MiB MiB/s | p50 µs | p99 µs "
@@ -82,7 +86,9 @@ def tables(raw, meta):
                      f"| {'—' if t == 'direct' else fmt(idle, 2)} |")
     lines.append("")
     lines.append("Medians over the rounds; (min–max) across rounds in brackets. Added latency: per round the "
-                 "target's percentile minus the direct baseline's, then the median.")
+                 "target's percentile minus the direct baseline's, then the median. Idle KiB/conn: the RSS growth "
+                 "of a freshly started proxy from 0 to all held connections, divided by their number (one-time "
+                 "costs included; the marginal figure is below).")
     lines.append("")
     lines.append("**Ratios** (throughput: higher is better; idle memory: lower is better)")
     lines.append("")
@@ -96,6 +102,32 @@ def tables(raw, meta):
             cells += [ratio(v, med(raw, w, "haproxy", m)), ratio(v, med(raw, w, "direct", m))]
         cells.append(ratio(med(raw, "idle", t, "kib_per_conn"), med(raw, "idle", "haproxy", "kib_per_conn")))
         lines.append(f"| {LABEL[t]} | " + " | ".join(cells) + " |")
+    lines.append("")
+
+    # CPU cost of the proxy per unit of work
+    lines.append("**Proxy CPU per unit of work** (user+sys of the proxy's processes during the workload, "
+                 "from /proc/PID/stat; lower is better; it does not depend on how busy the neighbours were)")
+    lines.append("")
+    lines.append("| proxy | keep-alive µs/request | new-conn µs/connection | bulk ms/GiB | ×HAProxy (ka / nc / bulk) |")
+    lines.append("|---|---:|---:|---:|---:|")
+    dur = float(meta.get("mode", "duration_s=1").split("duration_s=")[1].split()[0]) if "duration_s=" in meta.get("mode", "") else 1.0
+
+    def per_unit(t, w, m, scale):
+        cpu = raw.get((w, t, "cpu_ms"))
+        val = raw.get((w, t, m))
+        if not cpu or not val:
+            return None
+        return statistics.median(c * scale / (v * dur) for c, v in zip(cpu, val) if v > 0)
+
+    costs = {}
+    for t in PROXIES:
+        costs[t] = (per_unit(t, "keepalive", "rps", 1000.0), per_unit(t, "newconn", "rps", 1000.0),
+                    per_unit(t, "bulk", "mib_s", 1024.0))
+    for t in PROXIES:
+        ka, nc, bu = costs[t]
+        h = costs.get("haproxy", (None, None, None))
+        lines.append(f"| {LABEL[t]} | {fmt(ka, 1)} | {fmt(nc, 1)} | {fmt(bu)} | "
+                     f"{ratio(ka, h[0])} / {ratio(nc, h[1])} / {ratio(bu, h[2])} |")
     lines.append("")
 
     # file descriptors after each workload
@@ -117,12 +149,15 @@ def tables(raw, meta):
     lines.append("**Idle connections** (held open through each proxy, RSS of the proxy's processes from "
                  "/proc/PID/status VmRSS)")
     lines.append("")
-    lines.append("| proxy | connections held | failed | RSS before KiB | RSS with them KiB | KiB/conn | fds held |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+    lines.append("| proxy | connections held | failed | RSS before KiB | at half KiB | with all KiB "
+                 "| KiB/conn (0→all) | KiB/conn (half→all, marginal) | fds held |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for t in PROXIES:
         lines.append(f"| {LABEL[t]} | {fmt(med(raw, 'idle', t, 'open'))} | {fmt(med(raw, 'idle', t, 'failed'))} "
-                     f"| {fmt(med(raw, 'idle', t, 'rss_before_kib'))} | {fmt(med(raw, 'idle', t, 'rss_after_kib'))} "
-                     f"| {fmt(med(raw, 'idle', t, 'kib_per_conn'), 2)} | {fmt(med(raw, 'idle', t, 'fds_held'))} |")
+                     f"| {fmt(med(raw, 'idle', t, 'rss_before_kib'))} | {fmt(med(raw, 'idle', t, 'rss_mid_kib'))} "
+                     f"| {fmt(med(raw, 'idle', t, 'rss_after_kib'))} "
+                     f"| {fmt(med(raw, 'idle', t, 'kib_per_conn'), 2)} "
+                     f"| {fmt(med(raw, 'idle', t, 'kib_per_conn_marginal'), 2)} | {fmt(med(raw, 'idle', t, 'fds_held'))} |")
     lines.append("")
 
     # quic / udp
