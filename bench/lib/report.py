@@ -184,6 +184,34 @@ def tables(raw, meta):
     return "\n".join(lines)
 
 
+def targets_check(raw):
+    """The issue's targets for sniproxy-java, each computed from this run and marked met or not."""
+    if "ours" not in PROXIES:
+        return ""
+    rows = ["| target (issue 6) | this run | met? |", "|---|---:|:---:|"]
+
+    def r(w, m, base):
+        a, b = med(raw, w, "ours", m), med(raw, w, base, m)
+        return None if a is None or not b else a / b
+
+    checks = [
+        ("keep-alive ≥ 1.0× HAProxy", r("keepalive", "rps", "haproxy"), lambda v: v >= 1.0, "{:.2f}×"),
+        ("new connection ≥ 1.0× HAProxy", r("newconn", "rps", "haproxy"), lambda v: v >= 1.0, "{:.2f}×"),
+        ("bulk ≥ 1.0× HAProxy", r("bulk", "mib_s", "haproxy"), lambda v: v >= 1.0, "{:.2f}×"),
+        ("bulk ≥ 0.9× direct", r("bulk", "mib_s", "direct"), lambda v: v >= 0.9, "{:.2f}×"),
+        ("added p99 latency ≤ 1 ms at 1,000 req/s", added_latency(raw, "ours", "p99_us"), lambda v: v <= 1000, "{:,.0f} µs"),
+        ("≤ 8 KiB RSS per idle connection (0→all)", med(raw, "idle", "ours", "kib_per_conn"), lambda v: v <= 8, "{:.2f} KiB"),
+    ]
+    for name, v, ok, f in checks:
+        rows.append(f"| {name} | {'n/a' if v is None else f.format(v)} | {'n/a' if v is None else ('yes' if ok(v) else '**no**')} |")
+    base = raw.get(("keepalive", "ours", "fds_baseline"))
+    worst = max((max(v) for (w, t, m), v in raw.items() if t == "ours" and m == "fds" and w != "idle"), default=None)
+    if base and worst is not None:
+        rows.append(f"| open fds back at baseline after every workload | worst {worst:.0f} vs baseline {base[0]:.0f} "
+                    f"| {'yes' if worst <= base[0] else '**no**'} |")
+    return "\n".join(rows) + "\n"
+
+
 def machine(meta):
     keys = ["cpu", "memory", "kernel", "haproxy", "nginx", "sniproxy", "wrk", "h2load", "java",
             "ours_java_opts", "git", "mode", "loadavg_start", "loadavg_end"]
@@ -261,7 +289,7 @@ def main():
     body = tables(raw, meta)
     stamp = meta.get("stamp", "?")
     summary = (f"## Results of run {stamp}\n\nCommand: `{meta.get('command', '?')}` "
-               f"({meta.get('mode', '')})\n\n{body}\n### Machine\n\n{machine(meta)}\n")
+               f"({meta.get('mode', '')})\n\n{targets_check(raw)}\n{body}\n### Machine\n\n{machine(meta)}\n")
     with open(os.path.join(a.out, "summary.md"), "w") as f:
         f.write(summary)
     png = chart(raw, a.out)
