@@ -120,6 +120,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+trap '' PIPE  # a helper client that died must not kill the bench when we write to it
 
 # Every process gets the hard fd limit: 10,000 proxied connections need 20,000+ fds in a proxy.
 HARD_FDS=$(ulimit -Hn)
@@ -470,13 +471,13 @@ idle_test() { # target
   sleep 2
   mid=$(rss_kib "${PID[$t]}")
   read -r _ open_mid _ < <(grep '^ready' "$RUN/idle.out" | sed -n 1p || echo "ready 0 0")
-  echo more >&7
+  echo more >&7 || true
   wait_line 2 || true
   sleep 2
   after=$(rss_kib "${PID[$t]}")
   fds=$(fds_of "${PID[$t]}")
   read -r _ open failed < <(grep '^ready' "$RUN/idle.out" | sed -n 2p | grep . || echo "ready 0 $IDLE_CONNS")
-  echo close >&7
+  echo close >&7 || true
   exec 7>&-
   for _ in $(seq 300); do kill -0 "$cpid" 2>/dev/null || break; sleep 0.1; done
   stop_pid "$cpid"
