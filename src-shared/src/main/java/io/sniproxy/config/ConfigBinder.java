@@ -23,10 +23,10 @@ final class ConfigBinder {
     private static final Set<String> TIMEOUT_KEYS = Set.of("clientHello", "connect", "idle", "udpSession", "drain");
     private static final Set<String> LIMIT_KEYS = Set.of("maxConnections", "maxClientHelloBytes", "maxUdpSessions");
 
-    static final String POOLING_REJECTED = "connectionPool.enabled must be false: a transparent proxy has nothing "
-            + "to pool. Every client connection needs its own backend connection (the bytes are the client's own "
-            + "TLS/QUIC session), so a pool could only hold sockets that no one can reuse - the leak that ran the "
-            + "seed project out of file descriptors. Remove the key or set it to false.";
+    static final String POOLING_REJECTED = "must stay false: a transparent proxy has nothing to pool. Every client "
+            + "connection needs its own backend connection (the bytes are the client's own TLS/QUIC session), so a "
+            + "pool could only hold sockets that no one can reuse - the leak that ran the seed project out of file "
+            + "descriptors. Remove the key or set it to false.";
 
     private final String source;
     private final List<ConfigError> errors;
@@ -36,15 +36,25 @@ final class ConfigBinder {
         this.errors = errors;
     }
 
-    Optional<ProxyConfig> bind(YamlNode root) {
-        int before = errors.size();
+    /**
+     * What could be bound. {@code config} holds every listener and route that is well-formed on its
+     * own, so cross-field validation can still run on them and report its errors in the same pass;
+     * {@code listenerIndex[i]} / {@code routeIndex[i]} is where element {@code i} sits in the file.
+     */
+    record Bound(ProxyConfig config, int[] listenerIndex, int[] routeIndex) {
+    }
+
+    /** Empty only when the document is not a mapping at all. */
+    Optional<Bound> bind(YamlNode root) {
         if (!(root instanceof YamlNode.Mapping map)) {
             error(root, "", "the file must be a mapping with 'listeners:' and 'routes:', found " + YamlNode.describe(root));
             return Optional.empty();
         }
         checkKeys(map, "", ROOT_KEYS);
-        List<Listener> listeners = list(map, "listeners", true, this::listener);
-        List<Route> routes = list(map, "routes", false, this::route);
+        List<Integer> listenerIndex = new ArrayList<>();
+        List<Integer> routeIndex = new ArrayList<>();
+        List<Listener> listeners = list(map, "listeners", true, this::listener, listenerIndex);
+        List<Route> routes = list(map, "routes", false, this::route, routeIndex);
         Timeouts timeouts = timeouts(map.entries().get("timeouts"));
         Limits limits = limits(map.entries().get("limits"));
         Security security = new Security(bool(map, "security", "allowPrivateBackends", Security.DEFAULTS.allowPrivateBackends()));
@@ -53,14 +63,13 @@ final class ConfigBinder {
             YamlNode.Mapping pool = (YamlNode.Mapping) map.entries().get("connectionPool").value();
             error(pool.entries().get("enabled").value(), "connectionPool.enabled", POOLING_REJECTED);
         }
-        if (errors.size() != before) {
-            return Optional.empty();
-        }
-        return Optional.of(new ProxyConfig(listeners, routes, timeouts, limits, security, accessLog));
+        ProxyConfig config = new ProxyConfig(listeners, routes, timeouts, limits, security, accessLog);
+        return Optional.of(new Bound(config, listenerIndex.stream().mapToInt(Integer::intValue).toArray(),
+                routeIndex.stream().mapToInt(Integer::intValue).toArray()));
     }
 
     private <T> List<T> list(YamlNode.Mapping parent, String key, boolean required,
-            java.util.function.BiFunction<YamlNode, String, T> element) {
+            java.util.function.BiFunction<YamlNode, String, T> element, List<Integer> positions) {
         YamlNode.Entry entry = parent.entries().get(key);
         List<T> out = new ArrayList<>();
         if (entry == null || isNull(entry.value())) {
@@ -73,10 +82,14 @@ final class ConfigBinder {
             error(entry.value(), key, "must be a list, found " + YamlNode.describe(entry.value()));
             return out;
         }
+        if (required && seq.items().isEmpty()) {
+            error(seq, key, "is empty; at least one is needed");
+        }
         for (int i = 0; i < seq.items().size(); i++) {
             T value = element.apply(seq.items().get(i), key + "[" + i + "]");
             if (value != null) {
                 out.add(value);
+                positions.add(i);
             }
         }
         return out;
@@ -89,18 +102,20 @@ final class ConfigBinder {
         }
         checkKeys(map, path, LISTENER_KEYS);
         String name = requiredString(map, path, "name");
-        if (name != null && !name.matches("[A-Za-z0-9_.-]{1,64}")) {
-            error(map.entries().get("name").value(), path + ".name",
-                    "'" + name + "' must be 1-64 letters, digits, '_', '.' or '-' (it is a metric label)");
+        if (name != null && ConfigValidator.listenerNameProblem(name).isPresent()) {
+            error(map.entries().get("name").value(), path + ".name", ConfigValidator.listenerNameProblem(name).get());
             name = null;
         }
         HostPort address = null;
         String addressText = requiredString(map, path, "address");
         if (addressText != null) {
+            YamlNode at = map.entries().get("address").value();
             address = HostPort.parse(addressText, true).orElse(null);
             if (address == null) {
-                error(map.entries().get("address").value(), path + ".address",
-                        "'" + addressText + "' is not host:port (use [::]:443 for IPv6; port 1-65535)");
+                error(at, path + ".address", YamlNode.quote(addressText) + " is not host:port (use [::]:443 for IPv6; "
+                        + "port 1-65535)");
+            } else if (!validHost(address, at, path + ".address")) {
+                address = null;
             }
         }
         Protocol protocol = null;
@@ -109,7 +124,8 @@ final class ConfigBinder {
             protocol = Protocol.parse(protocolText).orElse(null);
             if (protocol == null) {
                 error(map.entries().get("protocol").value(), path + ".protocol",
-                        "'" + protocolText + "' is not one of tls, http, quic, auto");
+                        YamlNode.quote(protocolText) + " is not one of tls, http, quic, auto"
+                                + didYouMean(protocolText, List.of("tls", "http", "quic", "auto")));
             }
         }
         Optional<Backend> defaultBackend = Optional.empty();
@@ -160,7 +176,8 @@ final class ConfigBinder {
                         Optional<Protocol> parsed = Protocol.parse(s).filter(x -> x != Protocol.AUTO);
                         if (parsed.isEmpty()) {
                             error(seq.items().get(i), path + ".protocols[" + i + "]",
-                                    "'" + s + "' is not one of tls, http, quic");
+                                    YamlNode.quote(s) + " is not one of tls, http, quic"
+                                            + didYouMean(s, List.of("tls", "http", "quic")));
                         } else {
                             protocols.add(parsed.get());
                         }
@@ -171,7 +188,7 @@ final class ConfigBinder {
             }
         }
         ProxyProtocol proxyProtocol = enumValue(map, path, "proxyProtocol", ProxyProtocol.NONE,
-                ProxyProtocol::parse, "none, v1, v2");
+                ProxyProtocol::parse, List.of("none", "v1", "v2"));
         if (backend == null || hostnames.isEmpty() || proxyProtocol == null) {
             return null;
         }
@@ -188,10 +205,19 @@ final class ConfigBinder {
         }
         Optional<HostPort> hp = HostPort.parse(text, false);
         if (hp.isEmpty()) {
-            error(node, path, "'" + text + "' is not host:port, host, [v6]:port or \"*\"");
+            error(node, path, YamlNode.quote(text) + " is not host:port, host, [v6]:port or \"*\" (port 1-65535)");
+            return null;
+        }
+        if (!validHost(hp.get(), node, path)) {
             return null;
         }
         return new Backend.Static(hp.get());
+    }
+
+    private boolean validHost(HostPort hp, YamlNode at, String path) {
+        Optional<String> problem = Hosts.problem(hp.host());
+        problem.ifPresent(p -> error(at, path, p));
+        return problem.isEmpty();
     }
 
     private Timeouts timeouts(YamlNode.Entry entry) {
@@ -217,9 +243,9 @@ final class ConfigBinder {
         }
         checkKeys(map, "limits", LIMIT_KEYS);
         return new Limits(
-                integer(map, "limits", "maxConnections", d.maxConnections(), 1, 10_000_000),
-                integer(map, "limits", "maxClientHelloBytes", d.maxClientHelloBytes(), 512, 1 << 20),
-                integer(map, "limits", "maxUdpSessions", d.maxUdpSessions(), 1, 10_000_000));
+                integer(map, "limits", "maxConnections", d.maxConnections(), ConfigValidator.MAX_CONNECTIONS),
+                integer(map, "limits", "maxClientHelloBytes", d.maxClientHelloBytes(), ConfigValidator.MAX_CLIENT_HELLO_BYTES),
+                integer(map, "limits", "maxUdpSessions", d.maxUdpSessions(), ConfigValidator.MAX_UDP_SESSIONS));
     }
 
     private boolean bool(YamlNode.Mapping root, String section, String key, boolean dflt) {
@@ -233,9 +259,11 @@ final class ConfigBinder {
             return dflt;
         }
         if (e.value() instanceof YamlNode.Scalar s && s.kind() == YamlNode.Scalar.Kind.BOOLEAN) {
-            return Boolean.parseBoolean(s.text());
+            return s.text().equals("true");
         }
-        error(e.value(), section + "." + key, "must be true or false, found " + YamlNode.describe(e.value()));
+        String hint = e.value() instanceof YamlNode.Scalar s && s.kind() == YamlNode.Scalar.Kind.STRING
+                && (s.text().equalsIgnoreCase("true") || s.text().equalsIgnoreCase("false")) ? " (write it without quotes)" : "";
+        error(e.value(), section + "." + key, "must be true or false, found " + YamlNode.describe(e.value()) + hint);
         return dflt;
     }
 
@@ -258,41 +286,36 @@ final class ConfigBinder {
         String path = "timeouts." + key;
         String text = e.value() instanceof YamlNode.Scalar s ? s.text() : null;
         Optional<Duration> d = Durations.parse(text);
-        if (d.isEmpty() || d.get().isNegative() || d.get().isZero()) {
-            error(e.value(), path, "must be a positive duration such as 500ms, 10s, 5m or PT10S, found "
-                    + YamlNode.describe(e.value()));
-            return dflt;
-        }
-        if (d.get().compareTo(Duration.ofDays(7)) > 0) {
-            error(e.value(), path, "must be at most 7d");
+        String hint = text != null && text.matches("[0-9]{1,12}") ? " (add a unit: " + text + "s)" : "";
+        Optional<String> problem = d.isEmpty() ? Optional.of(ConfigValidator.NOT_A_DURATION) : ConfigValidator.timeoutProblem(d.get());
+        if (problem.isPresent()) {
+            error(e.value(), path, problem.get() + ", found " + YamlNode.describe(e.value()) + hint);
             return dflt;
         }
         return d.get();
     }
 
-    private int integer(YamlNode.Mapping map, String section, String key, int dflt, int min, int max) {
+    private int integer(YamlNode.Mapping map, String section, String key, int dflt, ConfigValidator.Range range) {
         YamlNode.Entry e = map.entries().get(key);
         if (e == null || isNull(e.value())) {
             return dflt;
         }
         String path = section + "." + key;
-        if (e.value() instanceof YamlNode.Scalar s && s.kind() == YamlNode.Scalar.Kind.NUMBER) {
-            try {
-                long v = Long.parseLong(s.text());
-                if (v >= min && v <= max) {
-                    return (int) v;
-                }
-            } catch (NumberFormatException ignored) {
-                // reported below
+        String hint = "";
+        if (e.value() instanceof YamlNode.Scalar s && s.text() != null && s.text().matches("[0-9]{1,18}")) {
+            long v = Long.parseLong(s.text());
+            if (s.kind() == YamlNode.Scalar.Kind.STRING) {
+                hint = " (write it without quotes)";
+            } else if (range.contains(v)) {
+                return (int) v;
             }
         }
-        error(e.value(), path, "must be a whole number from " + min + " to " + max + ", found "
-                + YamlNode.describe(e.value()));
+        error(e.value(), path, range.requirement() + ", found " + YamlNode.describe(e.value()) + hint);
         return dflt;
     }
 
     private <E> E enumValue(YamlNode.Mapping map, String path, String key, E dflt,
-            Function<String, Optional<E>> parse, String allowed) {
+            Function<String, Optional<E>> parse, List<String> allowed) {
         YamlNode.Entry e = map.entries().get(key);
         if (e == null || isNull(e.value())) {
             return dflt;
@@ -303,7 +326,8 @@ final class ConfigBinder {
         }
         Optional<E> v = parse.apply(text);
         if (v.isEmpty()) {
-            error(e.value(), path + "." + key, "'" + text + "' is not one of " + allowed);
+            error(e.value(), path + "." + key, YamlNode.quote(text) + " is not one of " + String.join(", ", allowed)
+                    + didYouMean(text, allowed));
             return null;
         }
         return v.get();
@@ -326,13 +350,20 @@ final class ConfigBinder {
         return null;
     }
 
+    /** "; did you mean 'http'?" for a near miss ("htp", "TLS", "V2"), else nothing. */
+    private static String didYouMean(String typed, List<String> allowed) {
+        return Suggestions.closest(typed, allowed).map(k -> "; did you mean '" + k + "'?").orElse("");
+    }
+
     private void checkKeys(YamlNode.Mapping map, String path, Set<String> allowed) {
         for (Map.Entry<String, YamlNode.Entry> e : map.entries().entrySet()) {
             if (!allowed.contains(e.getKey())) {
-                String where = path.isEmpty() ? "" : " in " + path;
+                String hint = Suggestions.closest(e.getKey(), allowed)
+                        .map(k -> "; did you mean '" + k + "'?")
+                        .orElse("; expected one of " + String.join(", ", new java.util.TreeSet<>(allowed)));
+                String message = "unknown key " + YamlNode.quote(e.getKey()) + hint;
                 errors.add(new ConfigError(source, e.getValue().keyLine(), e.getValue().keyColumn(),
-                        "unknown key '" + e.getKey() + "'" + where + "; expected one of "
-                                + String.join(", ", new java.util.TreeSet<>(allowed))));
+                        path.isEmpty() ? message : path + ": " + message));
             }
         }
     }

@@ -2,7 +2,10 @@ package io.sniproxy.config;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,8 +33,14 @@ public final class ConfigReader {
                         "file is larger than " + YamlTreeReader.MAX_DOCUMENT_CHARS + " bytes")));
             }
             text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(List.of(new ConfigError(source, 0, 0, "cannot read: no such file")));
+        } catch (AccessDeniedException e) {
+            throw new ConfigException(List.of(new ConfigError(source, 0, 0, "cannot read: permission denied")));
+        } catch (CharacterCodingException e) {
+            throw new ConfigException(List.of(new ConfigError(source, 0, 0, "cannot read: the file is not UTF-8 text")));
         } catch (IOException | RuntimeException e) {
-            throw new ConfigException(List.of(new ConfigError(source, 0, 0, "cannot read: " + e)));
+            throw new ConfigException(List.of(new ConfigError(source, 0, 0, "cannot read: " + e.getMessage())));
         }
         return read(source, text);
     }
@@ -42,11 +51,14 @@ public final class ConfigReader {
         if (tree.isEmpty()) {
             throw new ConfigException(errors);
         }
-        Optional<ProxyConfig> config = new ConfigBinder(source, errors).bind(tree.get());
-        if (config.isPresent()) {
+        Optional<ConfigBinder.Bound> bound = new ConfigBinder(source, errors).bind(tree.get());
+        if (bound.isPresent()) {
+            // Validate even when binding found errors: the well-formed elements may break cross-field
+            // rules too, and the user should see every problem in one run.
+            ConfigBinder.Bound b = bound.get();
             Map<String, YamlNode> index = new HashMap<>();
             indexPaths(tree.get(), "", index);
-            for (ConfigProblem p : ConfigValidator.validate(config.get())) {
+            for (ConfigProblem p : ConfigValidator.validate(b.config(), i -> b.listenerIndex()[i], i -> b.routeIndex()[i])) {
                 YamlNode at = locate(index, p.path());
                 errors.add(new ConfigError(source, at == null ? 0 : at.line(), at == null ? 0 : at.column(),
                         p.toString()));
@@ -56,7 +68,7 @@ public final class ConfigReader {
             Collections.sort(errors);
             throw new ConfigException(errors);
         }
-        return config.orElseThrow();
+        return bound.orElseThrow().config();
     }
 
     private static void indexPaths(YamlNode node, String path, Map<String, YamlNode> index) {

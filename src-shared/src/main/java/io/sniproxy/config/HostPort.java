@@ -29,7 +29,7 @@ public record HostPort(String host, OptionalInt port) {
 
     /**
      * Parses {@code host:port}, {@code [v6]:port}, {@code host} or {@code [v6]}; empty when malformed.
-     * A bare IPv6 literal without brackets is accepted only without a port.
+     * An IPv6 literal must be in brackets even without a port: {@code 2001:db8::1:443} could be either.
      */
     public static Optional<HostPort> parse(String text, boolean portRequired) {
         if (text == null || text.isEmpty() || text.length() > 300) {

@@ -1,5 +1,6 @@
 package io.sniproxy.route;
 
+import java.net.IDN;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -30,13 +31,46 @@ public final class Hostnames {
             return Optional.of("hostname is empty");
         }
         String n = normalize(pattern);
+        String shown = quote(pattern);
         if (n.startsWith("*.")) {
-            return nameProblem(n.substring(2)).map(p -> "'" + pattern + "' is not a valid wildcard hostname: " + p);
+            return nameProblem(n.substring(2)).map(p -> shown + " is not a valid wildcard hostname: " + p
+                    + punycodeHint(pattern));
         }
         if (n.indexOf('*') >= 0) {
-            return Optional.of("'" + pattern + "': a wildcard must be the whole leftmost label, as in '*.example.com'");
+            return Optional.of(shown + ": a wildcard must be the whole leftmost label, as in '*.example.com'");
         }
-        return nameProblem(n).map(p -> "'" + pattern + "' is not a valid hostname: " + p);
+        return nameProblem(n).map(p -> shown + " is not a valid hostname: " + p + punycodeHint(pattern));
+    }
+
+    /**
+     * Clients send internationalised names in their ASCII (punycode) form, so a route must be written
+     * in that form too; say which one, rather than only that a character is not allowed.
+     */
+    private static String punycodeHint(String pattern) {
+        if (pattern.chars().allMatch(c -> c < 0x80)) {
+            return "";
+        }
+        try {
+            String ascii = IDN.toASCII(pattern, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
+            return nameProblem(ascii.startsWith("*.") ? ascii.substring(2) : ascii).isEmpty()
+                    ? "; write internationalised names in their punycode form: '" + ascii + "'"
+                    : "";
+        } catch (IllegalArgumentException e) {
+            return "";
+        }
+    }
+
+    private static String quote(String text) {
+        StringBuilder out = new StringBuilder("'");
+        int limit = Math.min(text.length(), 80);
+        for (int i = 0; i < limit; i++) {
+            char c = text.charAt(i);
+            out.append(c < 0x20 || c == 0x7f ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+        }
+        if (text.length() > limit) {
+            out.append("...(").append(text.length()).append(" characters)");
+        }
+        return out.append('\'').toString();
     }
 
     /** Why an already-normalised name is not a DNS hostname (letters, digits, hyphens), or empty. */

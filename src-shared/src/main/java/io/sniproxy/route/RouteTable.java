@@ -11,7 +11,8 @@ import java.util.Optional;
 /**
  * Matches a requested hostname to a route: exact names first, then the longest {@code *.suffix}.
  * {@code *.example.com} matches {@code a.example.com} and {@code a.b.example.com} but not
- * {@code example.com}. Case-insensitive; a trailing dot is ignored. Immutable, so a reload swaps
+ * {@code example.com}. Case-insensitive; a trailing dot is ignored; a name with an empty label
+ * ({@code .a.example.com}, {@code a..example.com}) matches nothing. Immutable, so a reload swaps
  * the whole table and connections in flight keep the one they started with.
  */
 public final class RouteTable {
@@ -41,14 +42,14 @@ public final class RouteTable {
             return Optional.empty();
         }
         String name = Hostnames.normalize(hostname);
+        if (name.isEmpty() || name.length() > Hostnames.MAX_LENGTH || name.charAt(0) == '.' || name.contains("..")) {
+            return Optional.empty(); // an empty label: no pattern names it, and no '*' may stand for it
+        }
         Route r = first(exact.get(name), protocol);
         if (r != null) {
             return Optional.of(r);
         }
         for (int dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
-            if (dot == 0) {
-                continue; // ".example.com" has no leftmost label to stand for the '*'
-            }
             r = first(wildcardBySuffix.get(name.substring(dot + 1)), protocol);
             if (r != null) {
                 return Optional.of(r);

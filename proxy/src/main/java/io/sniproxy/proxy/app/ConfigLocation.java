@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * Where the config comes from: {@code -Dsniproxy.config} (or {@code --config}), then env
@@ -22,13 +23,18 @@ public final class ConfigLocation {
     private ConfigLocation() {
     }
 
-    /** The file to read and watch, or empty for the built-in default. */
+    /**
+     * The file to read and watch, or empty for the built-in default. Read through MicroProfile Config,
+     * whose sources already rank system properties over the environment ({@code SNIPROXY_CONFIG} is
+     * its environment spelling of {@code sniproxy.config}); that also lets a Quarkus test resource or
+     * {@code application.properties} name the file, which a bare {@code System.getProperty} misses.
+     */
     public static Optional<Path> file() {
-        String p = System.getProperty(PROPERTY);
-        if (p == null || p.isBlank()) {
-            p = System.getenv(ENV);
+        Optional<String> p = ConfigProvider.getConfig().getOptionalValue(PROPERTY, String.class);
+        if (p.isEmpty()) {
+            p = Optional.ofNullable(System.getenv(ENV));
         }
-        return p == null || p.isBlank() ? Optional.empty() : Optional.of(Path.of(p));
+        return p.filter(s -> !s.isBlank()).map(Path::of);
     }
 
     public static ProxyConfig load() throws ConfigException {

@@ -17,6 +17,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 /**
@@ -29,7 +30,7 @@ import org.jboss.logging.Logger;
 public class ConfigWatcher {
 
     private static final Logger LOG = Logger.getLogger("sniproxy.reload");
-    static final long POLL_MILLIS = Long.getLong("sniproxy.reload.poll-millis", 1000);
+    static final String POLL_MILLIS = "sniproxy.reload.poll-millis";
 
     private final Vertx vertx;
     private final ProxyLifecycle lifecycle;
@@ -48,7 +49,9 @@ public class ConfigWatcher {
             return;
         }
         lastDigest = digest(file.get());
-        timerId = vertx.setPeriodic(POLL_MILLIS, id -> check(file.get(), false));
+        // Read at startup, not in a static initialiser: a native image initialises classes at build time.
+        long pollMillis = ConfigProvider.getConfig().getOptionalValue(POLL_MILLIS, Long.class).orElse(1000L);
+        timerId = vertx.setPeriodic(pollMillis, id -> check(file.get(), false));
         installSighup(file.get());
     }
 

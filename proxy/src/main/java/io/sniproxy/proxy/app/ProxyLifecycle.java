@@ -1,6 +1,7 @@
 package io.sniproxy.proxy.app;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.sniproxy.config.ConfigException;
@@ -69,7 +70,10 @@ public class ProxyLifecycle {
         } catch (Exception e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             startupProblem = "listeners not bound";
-            LOG.errorf("cannot start: %s", cause.getMessage());
+            // A port that cannot be bound will not free itself: exit non-zero like any server would,
+            // so that systemd or Kubernetes report it, instead of idling unready forever.
+            LOG.errorf("cannot start, exiting: %s", cause.getMessage());
+            Quarkus.asyncExit(1);
         }
     }
 

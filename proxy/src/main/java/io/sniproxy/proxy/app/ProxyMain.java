@@ -10,7 +10,8 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 @QuarkusMain
 public final class ProxyMain {
 
-    private ProxyMain() {
+    ProxyMain() {
+        // Quarkus registers @QuarkusMain classes as beans; package-private avoids reflection.
     }
 
     public static void main(String... args) {

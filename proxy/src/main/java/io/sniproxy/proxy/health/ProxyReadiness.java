@@ -29,8 +29,15 @@ public class ProxyReadiness implements HealthCheck {
         long open = FileDescriptors.open();
         long max = FileDescriptors.max();
         b.withData("openFds", open).withData("maxFds", max);
-        ProxyServer server = lifecycle.server();
-        String problem = lifecycle.startupProblem();
+        ProxyServer server;
+        String problem;
+        try {
+            server = lifecycle.server();
+            problem = lifecycle.startupProblem();
+        } catch (IllegalStateException containerGone) {
+            // A probe that arrives while Quarkus shuts down finds the CDI container already gone.
+            return b.down().withData("reason", "shutting down").build();
+        }
         if (problem == null && server != null && server.draining()) {
             problem = "draining";
         }

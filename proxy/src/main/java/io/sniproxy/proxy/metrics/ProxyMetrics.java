@@ -20,6 +20,7 @@ public final class ProxyMetrics {
 
     private final MeterRegistry registry;
     private final Map<String, ListenerMeters> byListener = new ConcurrentHashMap<>();
+    private final Map<String, UdpMeters> udpByListener = new ConcurrentHashMap<>();
 
     public ProxyMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -36,6 +37,11 @@ public final class ProxyMetrics {
 
     public ListenerMeters listener(String name) {
         return byListener.computeIfAbsent(name, n -> new ListenerMeters(registry, n));
+    }
+
+    /** The UDP (QUIC) meters of a listener, besides its {@link #listener} outcome and byte counters. */
+    public UdpMeters udp(String name) {
+        return udpByListener.computeIfAbsent(name, n -> new UdpMeters(registry, n));
     }
 
     /** Few, fixed buckets: a percentile histogram would export ~70 series per listener. */
@@ -91,6 +97,52 @@ public final class ProxyMetrics {
 
         public void connectTime(long nanos) {
             connect.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * Sessions and datagrams of a UDP listener: {@code sniproxy_udp_sessions_active},
+     * {@code sniproxy_udp_datagrams_total{direction}} and {@code sniproxy_udp_drops_total{reason}}.
+     * Bytes and session outcomes go to the listener's {@code sniproxy_bytes_total} and
+     * {@code sniproxy_connections_total} (a QUIC session is the UDP form of a connection).
+     */
+    public static final class UdpMeters {
+        private final MeterRegistry registry;
+        private final String listener;
+        private final AtomicInteger sessions = new AtomicInteger();
+        private final Counter datagramsUp;
+        private final Counter datagramsDown;
+        private final Map<String, Counter> drops = new ConcurrentHashMap<>();
+
+        UdpMeters(MeterRegistry registry, String listener) {
+            this.registry = registry;
+            this.listener = listener;
+            Gauge.builder("sniproxy.udp.sessions.active", sessions, AtomicInteger::get)
+                    .description("UDP (QUIC) client sessions currently open").tag("listener", listener)
+                    .register(registry);
+            datagramsUp = Counter.builder("sniproxy.udp.datagrams").description("Datagrams forwarded")
+                    .tags("listener", listener, "direction", "upstream").register(registry);
+            datagramsDown = Counter.builder("sniproxy.udp.datagrams").description("Datagrams forwarded")
+                    .tags("listener", listener, "direction", "downstream").register(registry);
+        }
+
+        public AtomicInteger sessions() {
+            return sessions;
+        }
+
+        public void upstream() {
+            datagramsUp.increment();
+        }
+
+        public void downstream() {
+            datagramsDown.increment();
+        }
+
+        /** Counts {@code n} dropped client datagrams; reasons are a small fixed set (the caller's enum). */
+        public void drop(String reason, int n) {
+            drops.computeIfAbsent(reason, r -> Counter.builder("sniproxy.udp.drops")
+                    .description("Client datagrams that reached no backend, by reason")
+                    .tags("listener", listener, "reason", r).register(registry)).increment(n);
         }
     }
 }

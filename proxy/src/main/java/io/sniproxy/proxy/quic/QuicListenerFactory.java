@@ -1,0 +1,121 @@
+package io.sniproxy.proxy.quic;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.sniproxy.config.Listener;
+import io.sniproxy.config.Protocol;
+import io.sniproxy.proxy.metrics.ProxyMetrics.ListenerMeters;
+import io.sniproxy.proxy.metrics.ProxyMetrics.UdpMeters;
+import io.sniproxy.proxy.runtime.ListenerFactory;
+import io.sniproxy.proxy.runtime.ServerContext;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * QUIC listeners: UDP sockets on Vert.x's own event loops that route each client by the SNI inside
+ * its Initial packets (see {@link QuicSession}). With epoll, one SO_REUSEPORT socket per event loop
+ * spreads clients over the loops; the kernel keeps each client address on one socket.
+ */
+@ApplicationScoped
+public class QuicListenerFactory implements ListenerFactory {
+
+    /** Kernel receive buffer: a burst of Initials from many clients must not overflow it. */
+    static final int RECEIVE_BUFFER = 1 << 20;
+
+    private final SessionBudget budget;
+
+    public QuicListenerFactory() {
+        this(new SessionBudget());
+    }
+
+    /** With a smaller shared pending budget than {@link SessionBudget#MAX_PENDING_BYTES_TOTAL} (tests). */
+    QuicListenerFactory(SessionBudget budget) {
+        this.budget = budget;
+    }
+
+    @Override
+    public boolean supports(Protocol protocol) {
+        return protocol == Protocol.QUIC;
+    }
+
+    @Override
+    public Future<RunningListener> bind(Listener listener, ServerContext server) {
+        ListenerMeters meters = server.metrics().listener(listener.name());
+        UdpMeters udp = server.metrics().udp(listener.name());
+        for (DropReason r : DropReason.values()) {
+            udp.drop(r.label(), 0); // every reason exported from the start, at 0
+        }
+        int sockets = server.transport().epoll() ? server.transport().eventLoops() : 1;
+        Bootstrap bootstrap = new Bootstrap()
+                .group(server.transport().group())
+                .channel(server.transport().datagramChannel())
+                .option(ChannelOption.SO_RCVBUF, RECEIVE_BUFFER)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(QuicSession.MAX_DATAGRAM))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new QuicDatagramHandler(listener, server, meters, udp, budget));
+                    }
+                });
+        if (sockets > 1) {
+            bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
+        }
+        InetSocketAddress address = new InetSocketAddress(listener.address().host(), listener.port());
+        Promise<RunningListener> promise = Promise.promise();
+        bindNext(bootstrap, address, sockets, new ArrayList<>(), listener, promise);
+        return promise.future();
+    }
+
+    /** Open sessions across every QUIC listener of this factory. */
+    public int openSessions() {
+        return budget.open();
+    }
+
+    /** Bytes buffered by pending sessions across every QUIC listener of this factory. */
+    public long pendingBytes() {
+        return budget.pendingBytes();
+    }
+
+    private static void bindNext(Bootstrap bootstrap, InetSocketAddress address, int remaining, List<Channel> bound,
+            Listener listener, Promise<RunningListener> promise) {
+        if (remaining == 0) {
+            promise.complete(new Running(listener, List.copyOf(bound)));
+            return;
+        }
+        ChannelFuture f = bootstrap.bind(address);
+        f.addListener(done -> {
+            if (done.isSuccess()) {
+                bound.add(f.channel());
+                bindNext(bootstrap, address, remaining - 1, bound, listener, promise);
+            } else {
+                bound.forEach(Channel::close);
+                promise.fail(new IllegalStateException("cannot bind listener '" + listener.name() + "' on "
+                        + listener.address() + "/udp: " + done.cause().getMessage()));
+            }
+        });
+    }
+
+    private record Running(Listener listener, List<Channel> channels) implements RunningListener {
+        @Override
+        public Future<Void> stopAccepting() {
+            for (Channel c : channels) {
+                QuicDatagramHandler h = c.pipeline().get(QuicDatagramHandler.class);
+                if (h == null) {
+                    c.close();
+                } else {
+                    c.eventLoop().execute(h::stopAccepting);
+                }
+            }
+            return Future.succeededFuture();
+        }
+    }
+}

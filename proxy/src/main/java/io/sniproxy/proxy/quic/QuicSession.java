@@ -1,0 +1,354 @@
+package io.sniproxy.proxy.quic;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.sniproxy.config.Listener;
+import io.sniproxy.config.Protocol;
+import io.sniproxy.proxy.route.BackendTarget;
+import io.sniproxy.proxy.route.RoutingRefusal;
+import io.sniproxy.proxy.runtime.AccessLogger;
+import io.sniproxy.proxy.runtime.Snapshot;
+import io.sniproxy.proxy.sniff.ClientHelloParser;
+import io.sniproxy.proxy.sniff.SniffResult;
+import io.sniproxy.proxy.tcp.Outcome;
+import io.vertx.core.AsyncResult;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One client address on a QUIC listener: {@code PENDING → ROUTING → FORWARDING → CLOSED}.
+ *
+ * <p>PENDING buffers every datagram, unchanged, until the ClientHello in the Initial packets is
+ * complete (bounded by {@link #MAX_PENDING_DATAGRAMS}, {@link #MAX_PENDING_BYTES} and
+ * {@code timeouts.clientHello}); ROUTING asks the same {@code BackendSelector} as TCP; FORWARDING
+ * sends the buffered datagrams in order through one connected backend socket, then everything after
+ * them, and backend replies go back from the listener's own socket. A single timer per session
+ * (the hello deadline, then {@code timeouts.udpSession} of silence both ways, re-armed for the
+ * remainder) ends it. Every path ends in {@link #close}, which cancels the timer, releases the
+ * buffer, closes the backend socket and gives the session slot back, once.
+ *
+ * <p>Everything runs on the listener socket's event loop; the backend socket is registered there too.
+ */
+final class QuicSession {
+
+    enum State { PENDING, ROUTING, FORWARDING, CLOSED }
+
+    /** A ClientHello of 64 KiB spans ~55 full Initials; a browser's ~2 KiB one spans two. */
+    static final int MAX_PENDING_DATAGRAMS = 64;
+    static final int MAX_PENDING_BYTES = 96 * 1024;
+    static final int MAX_DATAGRAM = 65_535;
+
+    private final QuicDatagramHandler owner;
+    private final InetSocketAddress client;
+    private final Snapshot snapshot;
+    private final Listener listener;
+    private final QuicInitialDecoder decoder;
+    private final CryptoReassembler crypto;
+    private final long startNanos = System.nanoTime();
+    private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+
+    private State state = State.PENDING;
+    private int pendingBytes;
+    private Channel backend;
+    private ScheduledFuture<?> timer;
+    private long lastActivityNanos = startNanos;
+    private long bytesUp;
+    private long bytesDown;
+    private boolean outcomeRecorded;
+    private String outcomeLabel;
+    private String name;
+    private String backendLabel;
+
+    QuicSession(QuicDatagramHandler owner, InetSocketAddress client, Snapshot snapshot, Listener listener,
+            QuicInitialDecoder decoder, CryptoReassembler crypto) {
+        this.owner = owner;
+        this.client = client;
+        this.snapshot = snapshot;
+        this.listener = listener;
+        this.decoder = decoder;
+        this.crypto = crypto;
+    }
+
+    InetSocketAddress client() {
+        return client;
+    }
+
+    /** Starts with the first datagram, already decoded by the listener (it held an Initial). */
+    void start(ByteBuf first) {
+        owner.udp().sessions().incrementAndGet();
+        long helloMillis = snapshot.config().timeouts().clientHello().toMillis();
+        timer = owner.loop().schedule(() -> close(Outcome.TIMEOUT, "no complete ClientHello within "
+                + snapshot.config().timeouts().clientHello(), DropReason.HELLO_TIMEOUT), helloMillis,
+                TimeUnit.MILLISECONDS);
+        if (buffer(first)) {
+            sniff();
+        }
+    }
+
+    /** A datagram from this client; ownership passes to the session. */
+    void onClientDatagram(ByteBuf content) {
+        switch (state) {
+            case PENDING -> {
+                byte[] bytes = io.netty.buffer.ByteBufUtil.getBytes(content);
+                if (!buffer(content)) {
+                    return;
+                }
+                // A datagram that is not an Initial (0-RTT, a retransmission with garbage) stays
+                // buffered and is forwarded: the server judges it. Only an oversized hello ends here.
+                if (decoder.decode(bytes, bytes.length, crypto) instanceof QuicInitialDecoder.Dropped d
+                        && d.reason() == DropReason.BAD_HELLO) {
+                    close(Outcome.BAD_HELLO, d.detail(), DropReason.BAD_HELLO);
+                    return;
+                }
+                sniff();
+            }
+            case ROUTING -> buffer(content);
+            case FORWARDING -> forward(content);
+            case CLOSED -> {
+                content.release();
+                owner.udp().drop(DropReason.NOT_INITIAL.label(), 1);
+            }
+        }
+    }
+
+    // ---- PENDING -----------------------------------------------------------------------------
+
+    /** Keeps a right-sized copy (the read buffer is sized for the largest datagram). */
+    private boolean buffer(ByteBuf content) {
+        int n = content.readableBytes();
+        if (pending.size() >= MAX_PENDING_DATAGRAMS || pendingBytes + n > MAX_PENDING_BYTES
+                || !owner.budget().tryReserve(n)) {
+            content.release();
+            owner.udp().drop(DropReason.PENDING_FULL.label(), 1);
+            close(Outcome.BAD_HELLO, "more than " + MAX_PENDING_DATAGRAMS + " datagrams or " + MAX_PENDING_BYTES
+                    + " bytes (or the listeners' shared pending budget) before the ClientHello was complete",
+                    DropReason.PENDING_FULL);
+            return false;
+        }
+        ByteBuf copy = owner.alloc().buffer(n, n);
+        copy.writeBytes(content, content.readerIndex(), n);
+        content.release();
+        pending.add(copy);
+        pendingBytes += n;
+        return true;
+    }
+
+    private void sniff() {
+        int have = crypto.contiguous();
+        if (have == 0 || state != State.PENDING) {
+            return;
+        }
+        SniffResult result = ClientHelloParser.parseHandshake(Unpooled.wrappedBuffer(crypto.buffer(), 0, have),
+                crypto.maxBytes());
+        switch (result) {
+            case SniffResult.NeedMore ignored -> {
+            }
+            case SniffResult.Invalid invalid -> close(Outcome.BAD_HELLO, invalid.reason(), DropReason.BAD_HELLO);
+            case SniffResult.Found found -> route(found.hostname());
+        }
+    }
+
+    // ---- ROUTING -----------------------------------------------------------------------------
+
+    private void route(Optional<String> hostname) {
+        state = State.ROUTING;
+        name = hostname.orElse(null);
+        cancelTimer();
+        long connectMillis = snapshot.config().timeouts().connect().toMillis();
+        long started = System.nanoTime();
+        timer = owner.loop().schedule(() -> close(Outcome.CONNECT_FAILED, "backend not resolved within "
+                + snapshot.config().timeouts().connect(), DropReason.BACKEND_FAILED), connectMillis,
+                TimeUnit.MILLISECONDS);
+        owner.server().selector().select(snapshot, listener, Protocol.QUIC, hostname)
+                .onComplete(ar -> onLoop(() -> onSelected(ar, started)));
+    }
+
+    private void onSelected(AsyncResult<BackendTarget> ar, long started) {
+        if (state != State.ROUTING) {
+            return;
+        }
+        if (ar.failed()) {
+            if (ar.cause() instanceof RoutingRefusal r) {
+                close(r.outcome(), r.getMessage(),
+                        r.outcome() == Outcome.NO_ROUTE ? DropReason.NO_ROUTE : DropReason.BACKEND_FAILED);
+            } else {
+                close(Outcome.CONNECT_FAILED, describe(ar.cause()), DropReason.BACKEND_FAILED);
+            }
+            return;
+        }
+        BackendTarget target = ar.result();
+        backendLabel = target.label();
+        ChannelFuture f = new Bootstrap()
+                .group(owner.loop())
+                .channel(owner.server().transport().datagramChannel())
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
+                .handler(new BackendHandler())
+                .connect(target.address());
+        backend = f.channel();
+        f.addListener((ChannelFutureListener) done -> onConnected(done, target, started));
+    }
+
+    private void onConnected(ChannelFuture done, BackendTarget target, long started) {
+        if (state != State.ROUTING) {
+            done.channel().close();
+            return;
+        }
+        if (!done.isSuccess()) {
+            close(Outcome.CONNECT_FAILED, "backend socket for " + target.address() + ": " + describe(done.cause()),
+                    DropReason.BACKEND_FAILED);
+            return;
+        }
+        owner.meters().connectTime(System.nanoTime() - started);
+        recordOutcome(Outcome.ROUTED);
+        cancelTimer();
+        state = State.FORWARDING;
+        for (ByteBuf b; (b = pending.poll()) != null; ) {
+            countUp(b.readableBytes());
+            backend.write(b, backend.voidPromise());
+        }
+        owner.budget().unreserve(pendingBytes);
+        pendingBytes = 0;
+        backend.flush();
+        lastActivityNanos = System.nanoTime();
+        scheduleExpiryCheck(snapshot.config().timeouts().udpSession().toNanos());
+    }
+
+    // ---- FORWARDING --------------------------------------------------------------------------
+
+    private void forward(ByteBuf content) {
+        countUp(content.readableBytes());
+        lastActivityNanos = System.nanoTime();
+        backend.writeAndFlush(content, backend.voidPromise());
+    }
+
+    private void countUp(int n) {
+        bytesUp += n;
+        owner.meters().bytes(n, 0);
+        owner.udp().upstream();
+    }
+
+    private final class BackendHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf content = msg instanceof DatagramPacket p ? p.content() : msg instanceof ByteBuf b ? b : null;
+            if (state != State.FORWARDING || content == null) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            int n = content.readableBytes();
+            bytesDown += n;
+            owner.meters().bytes(0, n);
+            owner.udp().downstream();
+            lastActivityNanos = System.nanoTime();
+            owner.reply(content, client);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            owner.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            // ICMP port unreachable on the connected socket: the backend is not there (any more).
+            close(null, "backend: " + describe(cause), DropReason.BACKEND_FAILED);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            close(null, "backend socket closed", DropReason.BACKEND_FAILED);
+        }
+    }
+
+    private void scheduleExpiryCheck(long delayNanos) {
+        timer = owner.loop().schedule(this::onExpiryCheck, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** One timer per session, re-armed for the remainder: nothing is rescheduled per datagram. */
+    private void onExpiryCheck() {
+        if (state != State.FORWARDING) {
+            return;
+        }
+        long limit = snapshot.config().timeouts().udpSession().toNanos();
+        long quiet = System.nanoTime() - lastActivityNanos;
+        if (quiet >= limit) {
+            close(null, "no datagram either way for " + snapshot.config().timeouts().udpSession(), null);
+        } else {
+            scheduleExpiryCheck(limit - quiet);
+        }
+    }
+
+    // ---- CLOSED ------------------------------------------------------------------------------
+
+    /**
+     * Ends the session on every path, once.
+     *
+     * @param outcome the routing outcome, or null when it was already recorded
+     * @param drop    why the datagrams still buffered reach no backend (counted per datagram)
+     */
+    void close(Outcome outcome, String reason, DropReason drop) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        cancelTimer();
+        recordOutcome(outcome != null ? outcome : Outcome.BAD_HELLO);
+        int dropped = pending.size();
+        for (ByteBuf b; (b = pending.poll()) != null; ) {
+            b.release();
+        }
+        owner.budget().unreserve(pendingBytes);
+        pendingBytes = 0;
+        if (dropped > 0) {
+            owner.udp().drop((drop != null ? drop : DropReason.BACKEND_FAILED).label(), dropped);
+        }
+        if (backend != null) {
+            backend.close();
+        }
+        owner.udp().sessions().decrementAndGet();
+        owner.sessionClosed(this);
+        owner.server().accessLog().log(snapshot, new AccessLogger.Entry(String.valueOf(client), listener.name(),
+                name, backendLabel, outcomeLabel, reason, bytesUp, bytesDown,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos)));
+    }
+
+    private void recordOutcome(Outcome outcome) {
+        if (!outcomeRecorded) {
+            outcomeRecorded = true;
+            outcomeLabel = outcome.label();
+            owner.meters().outcome(outcome);
+        }
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    private void onLoop(Runnable task) {
+        if (owner.loop().inEventLoop()) {
+            task.run();
+        } else {
+            owner.loop().execute(task);
+        }
+    }
+
+    private static String describe(Throwable t) {
+        return t == null ? "unknown" : (t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage());
+    }
+}

@@ -1,0 +1,185 @@
+package io.sniproxy.proxy.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.sniproxy.proxy.testing.TestCerts;
+import io.sniproxy.proxy.testing.TlsEchoServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The packaged fast-jar as an operator runs it: started with {@code java -jar … --config FILE},
+ * reloaded with SIGHUP, drained with SIGTERM. Runs in failsafe, after {@code package}.
+ */
+class PackagedProcessIT {
+
+    @TempDir
+    Path dir;
+
+    private static String config(int port, String backend, String drain) {
+        return """
+                listeners:
+                  - name: tls
+                    address: 127.0.0.1:%d
+                    protocol: tls
+                routes:
+                  - hostnames: [api.example.com]
+                    backend: %s
+                timeouts:
+                  drain: %s
+                """.formatted(port, backend, drain);
+    }
+
+    @Test
+    void sighupAppliesAChangedFileAndABadFileLeavesTheRunningConfigInForce() throws Exception {
+        int port = ProxyProcess.freePort();
+        Path file = dir.resolve("sniproxy.yaml");
+        try (TlsEchoServer blue = new TlsEchoServer("blue"); TlsEchoServer green = new TlsEchoServer("green")) {
+            Files.writeString(file, config(port, blue.address(), "5s"));
+            // Polling off (an hour), so only the signal can trigger the reload.
+            try (ProxyProcess proxy = ProxyProcess.start(file, "-Dsniproxy.reload.poll-millis=3600000")) {
+                assertThat(exchange(port, "a")).isEqualTo("blue:a");
+
+                Files.writeString(file, config(port, green.address(), "5s"));
+                proxy.signal("HUP");
+                await().atMost(Duration.ofSeconds(20)).until(() -> exchange(port, "b").startsWith("green:"));
+
+                Files.writeString(file, "listeners:\n  - name: tls\n    address: nowhere:99999\n    protocol: sctp\n");
+                proxy.signal("HUP");
+                await().atMost(Duration.ofSeconds(20)).until(() -> proxy.log().contains("config change rejected"));
+                assertThat(proxy.log())
+                        .contains("sniproxy.yaml:3:14:")
+                        .contains("sniproxy.yaml:4:15:")
+                        .doesNotContain("\tat io.sniproxy");
+                assertThat(exchange(port, "c")).isEqualTo("green:c");
+                assertThat(proxy.readyStatus()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
+    void invalidFileAtStartupKeepsTheProcessUnreadyUntilTheFileIsFixed() throws Exception {
+        int port = ProxyProcess.freePort();
+        Path file = dir.resolve("sniproxy.yaml");
+        try (TlsEchoServer blue = new TlsEchoServer("blue")) {
+            Files.writeString(file, config(port, blue.address(), "5s") + "connectionPool:\n  enabled: true\n");
+            try (ProxyProcess proxy = ProxyProcess.start(file, 503, "-Dsniproxy.reload.poll-millis=200")) {
+                assertThat(proxy.get("/q/health/ready").body()).contains("config invalid");
+                assertThat(proxy.log()).contains("sniproxy.yaml:11:").contains("nothing to pool");
+                assertThatThrownBy(() -> exchange(port, "x")).isInstanceOf(IOException.class);
+
+                Files.writeString(file, config(port, blue.address(), "5s"));
+                await().atMost(Duration.ofSeconds(30)).until(() -> proxy.readyStatus() == 200);
+                assertThat(exchange(port, "y")).isEqualTo("blue:y");
+            }
+        }
+    }
+
+    @Test
+    void aPortInUseAtStartupExitsNonZeroNamingTheListener() throws Exception {
+        Path file = dir.resolve("sniproxy.yaml");
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Files.writeString(file, config(taken.getLocalPort(), "127.0.0.1:1", "5s"));
+            assertThatThrownBy(() -> ProxyProcess.start(file).close())
+                    .hasMessageContaining("exited (code 1)")
+                    .hasMessageContaining("cannot bind listener 'tls' on 127.0.0.1:" + taken.getLocalPort())
+                    // The refusal itself is one line (a readiness poll racing the exit may log Quarkus internals).
+                    .message().doesNotContain("BindException").doesNotContain("\tat io.sniproxy");
+        }
+    }
+
+    @Test
+    void sigtermStopsAcceptingLetsTheOpenConnectionFinishThenExits() throws Exception {
+        int port = ProxyProcess.freePort();
+        Path file = dir.resolve("sniproxy.yaml");
+        try (TlsEchoServer blue = new TlsEchoServer("blue")) {
+            Files.writeString(file, config(port, blue.address(), "60s"));
+            try (ProxyProcess proxy = ProxyProcess.start(file)) {
+                try (SSLSocket open = client(port)) {
+                    BufferedReader in = reader(open);
+                    say(open, "before");
+                    assertThat(in.readLine()).isEqualTo("blue:before");
+
+                    proxy.signal("TERM");
+                    await().atMost(Duration.ofSeconds(20)).until(() -> !accepts(port));
+                    say(open, "during-drain");
+                    assertThat(in.readLine()).isEqualTo("blue:during-drain");
+                    assertThat(proxy.alive()).isTrue();
+                }
+                // The last connection closed: the process exits well before the 60 s bound.
+                assertThat(proxy.awaitExit(Duration.ofSeconds(30))).as("exited after the drain").isTrue();
+                assertThat(proxy.log()).contains("draining 1 open connection(s)")
+                        .doesNotContain("drain bound reached");
+            }
+        }
+    }
+
+    @Test
+    void sigtermClosesWhatIsStillOpenWhenTheDrainBoundIsReached() throws Exception {
+        int port = ProxyProcess.freePort();
+        Path file = dir.resolve("sniproxy.yaml");
+        try (TlsEchoServer blue = new TlsEchoServer("blue")) {
+            Files.writeString(file, config(port, blue.address(), "1s"));
+            try (ProxyProcess proxy = ProxyProcess.start(file); SSLSocket open = client(port)) {
+                BufferedReader in = reader(open);
+                say(open, "hello");
+                assertThat(in.readLine()).isEqualTo("blue:hello");
+
+                proxy.signal("TERM");
+                // The proxy closes the connection at the bound: the client reads end-of-stream.
+                assertThat(in.readLine()).isNull();
+                assertThat(proxy.awaitExit(Duration.ofSeconds(30))).isTrue();
+                assertThat(proxy.log()).contains("drain bound reached: closing 1 connection(s)");
+            }
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String exchange(int port, String line) throws IOException {
+        try (SSLSocket s = client(port)) {
+            say(s, line);
+            return reader(s).readLine();
+        }
+    }
+
+    private static SSLSocket client(int port) throws IOException {
+        SSLSocket s = (SSLSocket) TestCerts.clientContext().getSocketFactory().createSocket("127.0.0.1", port);
+        SSLParameters p = s.getSSLParameters();
+        p.setServerNames(List.of(new SNIHostName("api.example.com")));
+        s.setSSLParameters(p);
+        s.setSoTimeout(15_000);
+        return s;
+    }
+
+    private static void say(SSLSocket s, String line) throws IOException {
+        s.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        s.getOutputStream().flush();
+    }
+
+    private static BufferedReader reader(SSLSocket s) throws IOException {
+        return new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,128 @@
+package io.sniproxy.proxy.process;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged proxy started exactly as a user starts it: {@code java -jar quarkus-run.jar --config FILE},
+ * with no extra JVM flags (the manifest carries the add-opens). Output goes to a log file the
+ * tests read; {@link #close} always kills the process.
+ */
+final class ProxyProcess implements AutoCloseable {
+
+    static final Path JAR = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final Process process;
+    private final Path log;
+    private final int managementPort;
+
+    private ProxyProcess(Process process, Path log, int managementPort) {
+        this.process = process;
+        this.log = log;
+        this.managementPort = managementPort;
+    }
+
+    /** Starts and waits until readiness is UP. */
+    static ProxyProcess start(Path config, String... jvmProperties) throws IOException {
+        return start(config, 200, jvmProperties);
+    }
+
+    /** Starts and waits until readiness answers {@code expectedReadyStatus} (503: up but not ready). */
+    static ProxyProcess start(Path config, int expectedReadyStatus, String... jvmProperties) throws IOException {
+        int management = freePort();
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Dquarkus.management.port=" + management);
+        cmd.addAll(List.of(jvmProperties));
+        cmd.addAll(List.of("-jar", JAR.toString(), "--config", config.toString()));
+        Path log = Files.createTempFile(config.getParent(), "proxy", ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProxyProcess proxy = new ProxyProcess(p, log, management);
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> !p.isAlive() || proxy.readyStatus() == expectedReadyStatus);
+            if (!p.isAlive()) {
+                throw new IllegalStateException("proxy exited (code " + p.exitValue() + ") during start-up:\n" + proxy.log());
+            }
+        } catch (RuntimeException e) {
+            proxy.close();
+            throw e;
+        }
+        return proxy;
+    }
+
+    int readyStatus() {
+        try {
+            return get("/q/health/ready").statusCode();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    HttpResponse<String> get(String path) throws IOException {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    void signal(String name) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException("kill -" + name + " failed");
+        }
+    }
+
+    boolean awaitExit(Duration bound) throws InterruptedException {
+        return process.waitFor(bound.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    String log() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(log unreadable: " + e + ")";
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
