@@ -516,6 +516,10 @@ if [ "$quic_ok" = 0 ]; then
   stop_pid "${PID[oursquic]}"
 fi
 QDUR=$((DUR < 5 ? DUR : 5))
+# Warm-up: one session's worth of datagrams through each path before the rounds (ours' JIT).
+for port in "$P_UDP_ECHO" $([ "$quic_ok" = 1 ] && echo "$P_OURS_QUIC"); do
+  timeout 30 python3 "$LIB/quic_sender.py" --port "$port" --seconds "$QDUR" >/dev/null 2>&1 || true
+done
 for r in $(seq "$ROUNDS"); do
   for t in direct ours; do
     [ "$t" = ours ] && [ "$quic_ok" = 0 ] && continue
