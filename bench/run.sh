@@ -26,12 +26,12 @@ INSTALL=1
 BUILD=1
 DOCS=1
 MODE=full
-# The JVM flags chosen by measurement (docs/benchmarks.md, "Levers"): compact object headers
+# The JVM flags chosen by measurement (docs/benchmarks.md, "what each lever gave"): compact headers
 # shrink every per-connection object; Serial GC keeps the idle footprint small and does not
 # steal a core from the two event loops; a bounded heap keeps RSS honest.
 JAVA_OPTS_DEFAULT="-XX:+UseCompactObjectHeaders -XX:+UseSerialGC -Xmn24m -Xmx512m"
 OURS_JAVA_OPTS=$JAVA_OPTS_DEFAULT
-ARGS="$*"
+ARGS=$(printf "%q " "$@")
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) MODE=quick; ROUNDS=1; DUR=3; IDLE_CONNS=2000 ;;
