@@ -55,6 +55,20 @@ def ratio(a, b):
     return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
 
 
+def duration(meta):
+    mode = meta.get("mode", "")
+    return float(mode.split("duration_s=")[1].split()[0]) if "duration_s=" in mode else 1.0
+
+
+def cpu_per(raw, meta, t, w, m, scale):
+    """Median over rounds of the proxy's CPU per unit of work (cpu_ms * scale / (rate * duration))."""
+    cpu, val = raw.get((w, t, "cpu_ms")), raw.get((w, t, m))
+    if not cpu or not val:
+        return None
+    per = [c * scale / (v * duration(meta)) for c, v in zip(cpu, val) if v > 0]
+    return statistics.median(per) if per else None
+
+
 def added_latency(raw, t, m):
     """Per round: target minus direct, then the median over rounds (same-round pairs cancel drift)."""
     tv, dv = raw.get(("latency", t, m)), raw.get(("latency", "direct", m))
@@ -110,14 +124,8 @@ def tables(raw, meta):
     lines.append("")
     lines.append("| proxy | keep-alive µs/request | new-conn µs/connection | bulk ms/GiB | ×HAProxy (ka / nc / bulk) |")
     lines.append("|---|---:|---:|---:|---:|")
-    dur = float(meta.get("mode", "duration_s=1").split("duration_s=")[1].split()[0]) if "duration_s=" in meta.get("mode", "") else 1.0
-
     def per_unit(t, w, m, scale):
-        cpu = raw.get((w, t, "cpu_ms"))
-        val = raw.get((w, t, m))
-        if not cpu or not val:
-            return None
-        return statistics.median(c * scale / (v * dur) for c, v in zip(cpu, val) if v > 0)
+        return cpu_per(raw, meta, t, w, m, scale)
 
     costs = {}
     for t in PROXIES:
@@ -221,7 +229,7 @@ def machine(meta):
 def chart(raw, out):
     dat = os.path.join(out, "chart.dat")
     with open(dat, "w") as f:
-        f.write("proxy keepalive newconn bulk\n")
+        f.write("# proxy keepalive newconn bulk\n")
         for t in PROXIES:
             vals = []
             for w, m in (("keepalive", "rps"), ("newconn", "rps"), ("bulk", "mib_s")):
@@ -237,10 +245,11 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
+set xrange [-0.6:{len(PROXIES) - 0.4}]
 set yrange [0:*]
 set ylabel 'x direct'
 set grid ytics
-set key top right
+set key outside bottom center horizontal
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb '#555555'
 plot '{dat}' using 2:xtic(1) title 'keep-alive req/s', '' using 3 title 'new-connection req/s', '' using 4 title 'bulk 1 MiB MiB/s'
 """
@@ -252,20 +261,24 @@ def levers(results_dir, levers_file):
     """The A/B table: for each lever (before-run, after-run), ours' medians and HAProxy's in each run."""
     if not os.path.exists(levers_file):
         return "(no lever measured yet)"
-    rows = ["| lever | keep-alive req/s | new-conn req/s | bulk MiB/s | added p99 µs | idle KiB/conn | runs |",
-            "|---|---:|---:|---:|---:|---:|---|"]
+    rows = ["| lever | new-conn CPU µs/conn | keep-alive req/s | new-conn req/s | bulk MiB/s | added p99 µs "
+            "| idle KiB/conn | runs |",
+            "|---|---:|---:|---:|---:|---:|---:|---|"]
     metrics = (("keepalive", "rps", 0), ("newconn", "rps", 0), ("bulk", "mib_s", 1))
     for line in open(levers_file):
         if not line.strip() or line.startswith("#"):
             continue
         name, before, after = line.rstrip("\n").split("\t")[:3]
         try:
-            rb, _ = load(os.path.join(results_dir, before))
-            ra, _ = load(os.path.join(results_dir, after))
+            rb, mb = load(os.path.join(results_dir, before))
+            ra, ma = load(os.path.join(results_dir, after))
         except OSError:
-            rows.append(f"| {name} | raw results {before} / {after} missing | | | | | |")
+            rows.append(f"| {name} | raw results {before} / {after} missing | | | | | | |")
             continue
-        cells = []
+        cb, ca = cpu_per(rb, mb, "ours", "newconn", "rps", 1000.0), cpu_per(ra, ma, "ours", "newconn", "rps", 1000.0)
+        hb = cpu_per(rb, mb, "haproxy", "newconn", "rps", 1000.0)
+        ha = cpu_per(ra, ma, "haproxy", "newconn", "rps", 1000.0)
+        cells = [f"{fmt(cb)} → {fmt(ca)} ({ratio(cb, hb)} → {ratio(ca, ha)} HAProxy)"]
         for w, m, d in metrics:
             b, a = med(rb, w, "ours", m), med(ra, w, "ours", m)
             hb, ha = med(rb, w, "haproxy", m), med(ra, w, "haproxy", m)
@@ -275,6 +288,33 @@ def levers(results_dir, levers_file):
         cells.append(f"`{before}` → `{after}`")
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+
+def other_runs(results_dir, this_stamp):
+    """Every kept full run (all proxies, 3+ rounds) side by side: the run-to-run noise, visible."""
+    rows = []
+    for d in sorted(os.listdir(results_dir)) if os.path.isdir(results_dir) else []:
+        try:
+            raw, meta = load(os.path.join(results_dir, d))
+        except OSError:
+            continue
+        mode = meta.get("mode", "")
+        if not mode.startswith("full") or "rounds=" not in mode or int(mode.split("rounds=")[1].split()[0]) < 3:
+            continue
+        if not all(any(k[1] == t for k in raw) for t in ("haproxy", "nginx", "sniproxy", "ours")):
+            continue
+        cells = []
+        for w, m in (("keepalive", "rps"), ("newconn", "rps"), ("bulk", "mib_s")):
+            cells.append(ratio(med(raw, w, "ours", m), med(raw, w, "haproxy", m)))
+        cells.append(fmt(med(raw, "idle", "ours", "kib_per_conn"), 2))
+        cells.append(meta.get("loadavg_start", "?"))
+        mark = " (this run)" if d == this_stamp else ""
+        rows.append(f"| `{d}`{mark} | " + " | ".join(cells) + " |")
+    if not rows:
+        return ""
+    return "\n".join(["**Every kept full run** (sniproxy-java ×HAProxy; the spread between runs is the noise)", "",
+                      "| run | keep-alive | new-conn | bulk | idle KiB/conn | load average at start |",
+                      "|---|---:|---:|---:|---:|---|"] + rows) + "\n"
 
 
 def main():
@@ -303,6 +343,7 @@ def main():
         lever_table = levers(os.path.join(here, "..", "results"), os.path.join(here, "..", "levers.tsv"))
         doc = (template.replace("@@RESULTS@@", summary.replace("## Results", "## Results"))
                .replace("@@LEVERS@@", lever_table)
+               .replace("@@RUNS@@", other_runs(os.path.join(here, "..", "results"), stamp))
                .replace("@@RAW@@", rel))
         with open(os.path.join(a.docs, "benchmarks.md"), "w") as f:
             f.write(doc)
