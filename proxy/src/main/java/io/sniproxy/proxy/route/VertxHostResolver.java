@@ -1,5 +1,6 @@
 package io.sniproxy.proxy.route;
 
+import io.netty.util.NetUtil;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -20,6 +21,17 @@ public final class VertxHostResolver implements HostResolver {
 
     @Override
     public Future<InetAddress> resolve(String hostname) {
+        // A static backend is usually an IP literal: answer it here, on the caller's loop. Through
+        // Vert.x it cost a context per call and a hop to another event loop and back (bench: the
+        // new-connection workload).
+        byte[] literal = NetUtil.createByteArrayFromIpAddressString(hostname);
+        if (literal != null) {
+            try {
+                return Future.succeededFuture(InetAddress.getByAddress(hostname, literal));
+            } catch (java.net.UnknownHostException impossible) {
+                return Future.failedFuture(impossible); // only for a wrong-length array
+            }
+        }
         Promise<InetAddress> promise = Promise.promise();
         vertx.resolveAddress(hostname, promise);
         return promise.future();

@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""Turns one run's raw.tsv + meta.env into summary.md, a gnuplot chart and (with --docs DIR)
+DIR/benchmarks.md + DIR/bench/results.png. Every number comes from the raw file: medians over
+the rounds, ratios to HAProxy and to the direct baseline computed here."""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+from collections import defaultdict
+
+PROXIES = ["haproxy", "nginx", "sniproxy", "ours"]
+TARGETS = ["direct"] + PROXIES
+LABEL = {"direct": "direct (no proxy)", "haproxy": "HAProxy", "nginx": "nginx stream",
+         "sniproxy": "sniproxy (C)", "ours": "**sniproxy-java**"}
+
+
+def load(out):
+    raw = defaultdict(list)  # (workload, target, metric) -> [values]
+    with open(os.path.join(out, "raw.tsv")) as f:
+        next(f)
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) != 5 or parts[4] in ("", "-1"):
+                continue
+            try:
+                raw[(parts[1], parts[2], parts[3])].append(float(parts[4]))
+            except ValueError:
+                pass
+    meta = {}
+    with open(os.path.join(out, "meta.env")) as f:
+        for line in f:
+            k, _, v = line.rstrip("\n").partition("=")
+            meta[k] = v
+    return raw, meta
+
+
+def med(raw, w, t, m):
+    v = raw.get((w, t, m))
+    return statistics.median(v) if v else None
+
+
+def spread(raw, w, t, m):
+    v = raw.get((w, t, m))
+    if not v or len(v) < 2:
+        return ""
+    return f" ({min(v):,.0f}–{max(v):,.0f})"
+
+
+def fmt(x, digits=0):
+    return "n/a" if x is None else f"{x:,.{digits}f}"
+
+
+def ratio(a, b):
+    return "n/a" if a is None or b is None or b == 0 else f"{a / b:.2f}×"
+
+
+def duration(meta):
+    mode = meta.get("mode", "")
+    return float(mode.split("duration_s=")[1].split()[0]) if "duration_s=" in mode else 1.0
+
+
+def cpu_per(raw, meta, t, w, m, scale):
+    """Median over rounds of the proxy's CPU per unit of work (cpu_ms * scale / (rate * duration))."""
+    cpu, val = raw.get((w, t, "cpu_ms")), raw.get((w, t, m))
+    if not cpu or not val:
+        return None
+    per = [c * scale / (v * duration(meta)) for c, v in zip(cpu, val) if v > 0]
+    return statistics.median(per) if per else None
+
+
+def added_latency(raw, t, m):
+    """Per round: target minus direct, then the median over rounds (same-round pairs cancel drift)."""
+    tv, dv = raw.get(("latency", t, m)), raw.get(("latency", "direct", m))
+    if not tv or not dv:
+        return None
+    return statistics.median(a - b for a, b in zip(tv, dv))
+
+
+def tables(raw, meta):
+    global TARGETS, PROXIES
+    present = {k[1] for k in raw}
+    TARGETS = [t for t in TARGETS if t in present or t == "direct"]  # a run with --only skips some
+    PROXIES = [t for t in PROXIES if t in present]
+    lines = []
+    rounds = meta.get("mode", "")
+    lines.append("| target | keep-alive req/s | new-conn req/s | bulk 1 MiB MiB/s | p50 µs | p99 µs "
+                 "| added p50 / p99 µs | idle KiB/conn |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for t in TARGETS:
+        ka = med(raw, "keepalive", t, "rps")
+        nc = med(raw, "newconn", t, "rps")
+        bu = med(raw, "bulk", t, "mib_s")
+        p50 = med(raw, "latency", t, "p50_us")
+        p99 = med(raw, "latency", t, "p99_us")
+        add = "—" if t == "direct" else f"{fmt(added_latency(raw, t, 'p50_us'))} / {fmt(added_latency(raw, t, 'p99_us'))}"
+        idle = med(raw, "idle", t, "kib_per_conn")
+        lines.append(f"| {LABEL[t]} | {fmt(ka)}{spread(raw, 'keepalive', t, 'rps')} | {fmt(nc)}{spread(raw, 'newconn', t, 'rps')} "
+                     f"| {fmt(bu, 1)}{spread(raw, 'bulk', t, 'mib_s')} | {fmt(p50)} | {fmt(p99)} | {add} "
+                     f"| {'—' if t == 'direct' else fmt(idle, 2)} |")
+    lines.append("")
+    lines.append("Medians over the rounds; (min–max) across rounds in brackets. Added latency: per round the "
+                 "target's percentile minus the direct baseline's, then the median. Idle KiB/conn: the RSS growth "
+                 "of a freshly started proxy from 0 to all held connections, divided by their number (one-time "
+                 "costs included; the marginal figure is below).")
+    lines.append("")
+    lines.append("**Ratios** (throughput: higher is better; idle memory: lower is better)")
+    lines.append("")
+    lines.append("| proxy | keep-alive ×HAProxy | ×direct | new-conn ×HAProxy | ×direct | bulk ×HAProxy | ×direct "
+                 "| idle KiB/conn ×HAProxy |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for t in PROXIES:
+        cells = []
+        for w, m in (("keepalive", "rps"), ("newconn", "rps"), ("bulk", "mib_s")):
+            v = med(raw, w, t, m)
+            cells += [ratio(v, med(raw, w, "haproxy", m)), ratio(v, med(raw, w, "direct", m))]
+        cells.append(ratio(med(raw, "idle", t, "kib_per_conn"), med(raw, "idle", "haproxy", "kib_per_conn")))
+        lines.append(f"| {LABEL[t]} | " + " | ".join(cells) + " |")
+    lines.append("")
+
+    # CPU cost of the proxy per unit of work
+    lines.append("**Proxy CPU per unit of work** (user+sys of the proxy's processes during the workload, "
+                 "from /proc/PID/stat; lower is better; it does not depend on how busy the neighbours were)")
+    lines.append("")
+    lines.append("| proxy | keep-alive µs/request | new-conn µs/connection | bulk ms/GiB | ×HAProxy (ka / nc / bulk) |")
+    lines.append("|---|---:|---:|---:|---:|")
+    def per_unit(t, w, m, scale):
+        return cpu_per(raw, meta, t, w, m, scale)
+
+    costs = {}
+    for t in PROXIES:
+        costs[t] = (per_unit(t, "keepalive", "rps", 1000.0), per_unit(t, "newconn", "rps", 1000.0),
+                    per_unit(t, "bulk", "mib_s", 1024.0))
+    for t in PROXIES:
+        ka, nc, bu = costs[t]
+        h = costs.get("haproxy", (None, None, None))
+        lines.append(f"| {LABEL[t]} | {fmt(ka, 1)} | {fmt(nc, 1)} | {fmt(bu)} | "
+                     f"{ratio(ka, h[0])} / {ratio(nc, h[1])} / {ratio(bu, h[2])} |")
+    lines.append("")
+
+    # file descriptors after each workload
+    lines.append("**Open fds after each workload** (worst round; baseline taken after warm-up)")
+    lines.append("")
+    ws = ["keepalive", "newconn", "bulk", "latency", "idle"]
+    lines.append("| proxy | baseline | " + " | ".join(ws) + " |")
+    lines.append("|---|---:|" + "---:|" * len(ws))
+    for t in PROXIES:
+        base = raw.get(("keepalive", t, "fds_baseline")) or raw.get(("idle", t, "fds_baseline"))
+        cells = []
+        for w in ws:
+            v = raw.get((w, t, "fds"))
+            cells.append("n/a" if not v else f"{max(v):.0f}")
+        lines.append(f"| {LABEL[t]} | {fmt(base[0] if base else None)} | " + " | ".join(cells) + " |")
+    lines.append("")
+
+    # idle details
+    lines.append("**Idle connections** (held open through each proxy, RSS of the proxy's processes from "
+                 "/proc/PID/status VmRSS)")
+    lines.append("")
+    lines.append("| proxy | connections held | failed | RSS before KiB | at half KiB | with all KiB "
+                 "| KiB/conn (0→all) | KiB/conn (half→all, marginal) | fds held |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for t in PROXIES:
+        lines.append(f"| {LABEL[t]} | {fmt(med(raw, 'idle', t, 'open'))} | {fmt(med(raw, 'idle', t, 'failed'))} "
+                     f"| {fmt(med(raw, 'idle', t, 'rss_before_kib'))} | {fmt(med(raw, 'idle', t, 'rss_mid_kib'))} "
+                     f"| {fmt(med(raw, 'idle', t, 'rss_after_kib'))} "
+                     f"| {fmt(med(raw, 'idle', t, 'kib_per_conn'), 2)} "
+                     f"| {fmt(med(raw, 'idle', t, 'kib_per_conn_marginal'), 2)} | {fmt(med(raw, 'idle', t, 'fds_held'))} |")
+    lines.append("")
+
+    # quic / udp
+    qd, qo = med(raw, "quic", "direct", "dgrams_s"), med(raw, "quic", "ours", "dgrams_s")
+    lines.append("**QUIC datagram forwarding** (one session opened by a real QUIC v1 Initial with SNI, then "
+                 "1,200-byte datagrams with a window of 32 in flight, echoed by a UDP backend)")
+    lines.append("")
+    lines.append("| target | datagrams/s echoed | ×direct |")
+    lines.append("|---|---:|---:|")
+    lines.append(f"| direct | {fmt(qd)} | 1.00× |")
+    if qo is None:
+        lines.append(f"| sniproxy-java | n/a: {meta.get('quic_unavailable', 'no quic listener in this build')} | n/a |")
+    else:
+        lines.append(f"| sniproxy-java | {fmt(qo)} | {ratio(qo, qd)} |")
+    lines.append("")
+
+    # start-up
+    su = med(raw, "startup", "ours", "startup_ms")
+    rss = med(raw, "startup", "ours", "idle_rss_kib")
+    lines.append(f"**sniproxy-java start-up**: {fmt(su)} ms from exec to `/q/health/ready` UP "
+                 f"(median of {len(raw.get(('startup', 'ours', 'startup_ms'), []))}); idle RSS "
+                 f"{fmt(rss / 1024 if rss else None, 1)} MiB.")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def targets_check(raw):
+    """The issue's targets for sniproxy-java, each computed from this run and marked met or not."""
+    if "ours" not in PROXIES:
+        return ""
+    rows = ["| target (issue 6) | this run | met? |", "|---|---:|:---:|"]
+
+    def r(w, m, base):
+        a, b = med(raw, w, "ours", m), med(raw, w, base, m)
+        return None if a is None or not b else a / b
+
+    checks = [
+        ("keep-alive ≥ 1.0× HAProxy", r("keepalive", "rps", "haproxy"), lambda v: v >= 1.0, "{:.2f}×"),
+        ("new connection ≥ 1.0× HAProxy", r("newconn", "rps", "haproxy"), lambda v: v >= 1.0, "{:.2f}×"),
+        ("bulk ≥ 1.0× HAProxy", r("bulk", "mib_s", "haproxy"), lambda v: v >= 1.0, "{:.2f}×"),
+        ("bulk ≥ 0.9× direct", r("bulk", "mib_s", "direct"), lambda v: v >= 0.9, "{:.2f}×"),
+        ("added p99 latency ≤ 1 ms at 1,000 req/s", added_latency(raw, "ours", "p99_us"), lambda v: v <= 1000, "{:,.0f} µs"),
+        ("≤ 8 KiB RSS per idle connection (0→all)", med(raw, "idle", "ours", "kib_per_conn"), lambda v: v <= 8, "{:.2f} KiB"),
+    ]
+    for name, v, ok, f in checks:
+        rows.append(f"| {name} | {'n/a' if v is None else f.format(v)} | {'n/a' if v is None else ('yes' if ok(v) else '**no**')} |")
+    base = raw.get(("keepalive", "ours", "fds_baseline"))
+    worst = max((max(v) for (w, t, m), v in raw.items() if t == "ours" and m == "fds" and w != "idle"), default=None)
+    if base and worst is not None:
+        rows.append(f"| open fds back at baseline after every workload | worst {worst:.0f} vs baseline {base[0]:.0f} "
+                    f"| {'yes' if worst <= base[0] else '**no**'} |")
+    return "\n".join(rows) + "\n"
+
+
+def machine(meta):
+    keys = ["cpu", "memory", "kernel", "haproxy", "nginx", "sniproxy", "wrk", "h2load", "java",
+            "ours_java_opts", "git", "mode", "loadavg_start", "loadavg_end"]
+    return "\n".join(f"- {k}: `{meta.get(k, '?')}`" for k in keys)
+
+
+def chart(raw, out):
+    dat = os.path.join(out, "chart.dat")
+    with open(dat, "w") as f:
+        f.write("# proxy keepalive newconn bulk\n")
+        for t in PROXIES:
+            vals = []
+            for w, m in (("keepalive", "rps"), ("newconn", "rps"), ("bulk", "mib_s")):
+                v, d = med(raw, w, t, m), med(raw, w, "direct", m)
+                vals.append(f"{v / d:.3f}" if v and d else "0")
+            f.write(f"\"{LABEL[t].strip('*')}\" " + " ".join(vals) + "\n")
+    png = os.path.join(out, "results.png")
+    script = f"""
+set terminal pngcairo size 900,480 font 'DejaVu Sans,10'
+set output '{png}'
+set title 'Throughput relative to the direct (no proxy) baseline — higher is better'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set xrange [-0.6:{len(PROXIES) - 0.4}]
+set yrange [0:*]
+set ylabel 'x direct'
+set grid ytics
+set key outside bottom center horizontal
+set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb '#555555'
+plot '{dat}' using 2:xtic(1) title 'keep-alive req/s', '' using 3 title 'new-connection req/s', '' using 4 title 'bulk 1 MiB MiB/s'
+"""
+    subprocess.run(["gnuplot"], input=script.encode(), check=True)
+    return png
+
+
+def levers(results_dir, levers_file):
+    """The A/B table: for each lever (before-run, after-run), ours' medians and HAProxy's in each run."""
+    if not os.path.exists(levers_file):
+        return "(no lever measured yet)"
+    rows = ["| lever | new-conn CPU µs/conn | keep-alive req/s | new-conn req/s | bulk MiB/s | added p99 µs "
+            "| idle KiB/conn | runs |",
+            "|---|---:|---:|---:|---:|---:|---:|---|"]
+    metrics = (("keepalive", "rps", 0), ("newconn", "rps", 0), ("bulk", "mib_s", 1))
+    for line in open(levers_file):
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, before, after = line.rstrip("\n").split("\t")[:3]
+        try:
+            rb, mb = load(os.path.join(results_dir, before))
+            ra, ma = load(os.path.join(results_dir, after))
+        except OSError:
+            rows.append(f"| {name} | raw results {before} / {after} missing | | | | | | |")
+            continue
+        cb, ca = cpu_per(rb, mb, "ours", "newconn", "rps", 1000.0), cpu_per(ra, ma, "ours", "newconn", "rps", 1000.0)
+        hb = cpu_per(rb, mb, "haproxy", "newconn", "rps", 1000.0)
+        ha = cpu_per(ra, ma, "haproxy", "newconn", "rps", 1000.0)
+        cells = [f"{fmt(cb)} → {fmt(ca)} ({ratio(cb, hb)} → {ratio(ca, ha)} HAProxy)"]
+        for w, m, d in metrics:
+            b, a = med(rb, w, "ours", m), med(ra, w, "ours", m)
+            hb, ha = med(rb, w, "haproxy", m), med(ra, w, "haproxy", m)
+            cells.append(f"{fmt(b, d)} → {fmt(a, d)} ({ratio(b, hb)} → {ratio(a, ha)} HAProxy)")
+        cells.append(f"{fmt(added_latency(rb, 'ours', 'p99_us'))} → {fmt(added_latency(ra, 'ours', 'p99_us'))}")
+        cells.append(f"{fmt(med(rb, 'idle', 'ours', 'kib_per_conn'), 2)} → {fmt(med(ra, 'idle', 'ours', 'kib_per_conn'), 2)}")
+        cells.append(f"`{before}` → `{after}`")
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def other_runs(results_dir, this_stamp):
+    """Every kept full run (all proxies, 3+ rounds) side by side: the run-to-run noise, visible."""
+    rows = []
+    for d in sorted(os.listdir(results_dir)) if os.path.isdir(results_dir) else []:
+        try:
+            raw, meta = load(os.path.join(results_dir, d))
+        except OSError:
+            continue
+        mode = meta.get("mode", "")
+        if not mode.startswith("full") or "rounds=" not in mode or int(mode.split("rounds=")[1].split()[0]) < 3:
+            continue
+        if not all(any(k[1] == t for k in raw) for t in ("haproxy", "nginx", "sniproxy", "ours")):
+            continue
+        cells = []
+        for w, m in (("keepalive", "rps"), ("newconn", "rps"), ("bulk", "mib_s")):
+            cells.append(ratio(med(raw, w, "ours", m), med(raw, w, "haproxy", m)))
+        cells.append(fmt(med(raw, "idle", "ours", "kib_per_conn"), 2))
+        cells.append(meta.get("loadavg_start", "?"))
+        mark = " (this run)" if d == this_stamp else ""
+        rows.append(f"| `{d}`{mark} | " + " | ".join(cells) + " |")
+    if not rows:
+        return ""
+    return "\n".join(["**Every kept full run** (sniproxy-java ×HAProxy; the spread between runs is the noise)", "",
+                      "| run | keep-alive | new-conn | bulk | idle KiB/conn | load average at start |",
+                      "|---|---:|---:|---:|---:|---|"] + rows) + "\n"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("out")
+    p.add_argument("--docs")
+    a = p.parse_args()
+    raw, meta = load(a.out)
+    qfile = os.path.join(a.out, "quic-unavailable.txt")
+    if os.path.exists(qfile):
+        meta["quic_unavailable"] = "no working quic listener in this build (" + open(qfile).read().strip()[:120] + ")"
+    body = tables(raw, meta)
+    stamp = meta.get("stamp", "?")
+    summary = (f"## Results of run {stamp}\n\nCommand: `{meta.get('command', '?')}` "
+               f"({meta.get('mode', '')})\n\n{targets_check(raw)}\n{body}\n### Machine\n\n{machine(meta)}\n")
+    with open(os.path.join(a.out, "summary.md"), "w") as f:
+        f.write(summary)
+    png = chart(raw, a.out)
+    if a.docs:
+        os.makedirs(os.path.join(a.docs, "bench"), exist_ok=True)
+        shutil.copy(png, os.path.join(a.docs, "bench", "results.png"))
+        here = os.path.dirname(os.path.abspath(__file__))
+        with open(os.path.join(here, "..", "benchmarks.md.in")) as f:
+            template = f.read()
+        rel = os.path.relpath(a.out, os.path.join(here, "..", ".."))
+        lever_table = levers(os.path.join(here, "..", "results"), os.path.join(here, "..", "levers.tsv"))
+        doc = (template.replace("@@RESULTS@@", summary.replace("## Results", "## Results"))
+               .replace("@@LEVERS@@", lever_table)
+               .replace("@@RUNS@@", other_runs(os.path.join(here, "..", "results"), stamp))
+               .replace("@@RAW@@", rel))
+        with open(os.path.join(a.docs, "benchmarks.md"), "w") as f:
+            f.write(doc)
+    print(summary)
+
+
+if __name__ == "__main__":
+    main()
