@@ -144,7 +144,7 @@ class PackagedProcessIT {
                 // The proxy closes the connection at the bound: the client reads end-of-stream.
                 assertThat(in.readLine()).isNull();
                 assertThat(proxy.awaitExit(Duration.ofSeconds(30))).isTrue();
-                assertThat(proxy.log()).contains("drain bound reached: closing 1 connection(s)");
+                assertThat(proxy.log()).contains("drain bound reached: closing 1 open connection(s)");
             }
         }
     }
