@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -45,6 +46,8 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     /** Server-speaks-first protocols (SSH servers, SMTP, MySQL) send nothing: route them after this. */
     static final long AUTO_SILENCE_MILLIS = 1000;
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 128 * 1024);
+    /** Connect attempts per connection (the first and two retries), all within {@code timeouts.connect}. */
+    static final int CONNECT_ATTEMPTS = 3;
 
     private final ServerContext server;
     private final Listener listener;
@@ -56,6 +59,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     private State state = State.READING_HELLO;
     private ByteBuf hello;
     private Channel backend;
+    private int connectAttempts;
     private ScheduledFuture<?> timer;
     private long lastActivityNanos = startNanos;
     private long bytesUp;
@@ -251,6 +255,12 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         }
         BackendTarget target = ar.result();
         backendLabel = target.label();
+        dial(target, started, connectMillis);
+    }
+
+    /** One connect attempt, on a fresh socket, within what is left of {@code timeouts.connect}. */
+    private void dial(BackendTarget target, long started, long connectMillis) {
+        connectAttempts++;
         long remaining = Math.max(1, connectMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         ChannelFuture f = new Bootstrap()
                 .group(client.eventLoop())
@@ -262,16 +272,26 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
                 .handler(new BackendHandler())
                 .connect(target.address());
         backend = f.channel();
-        f.addListener((ChannelFutureListener) done -> onConnected(done, target, started));
+        f.addListener((ChannelFutureListener) done -> onConnected(done, target, started, connectMillis));
     }
 
-    private void onConnected(ChannelFuture done, BackendTarget target, long started) {
+    private void onConnected(ChannelFuture done, BackendTarget target, long started, long connectMillis) {
         if (state != State.CONNECTING) {
             done.channel().close();
             return;
         }
         if (!done.isSuccess()) {
-            refuse(Outcome.CONNECT_FAILED, "connect " + target.address() + ": " + describe(done.cause()));
+            // A backend that resets or closes a connection while it is being set up (a full accept
+            // queue, a restarting server) usually takes the next one: retry on a fresh socket, like
+            // HAProxy's default `retries 3`, while the connect timeout has time left.
+            boolean timeLeft = System.nanoTime() - started < TimeUnit.MILLISECONDS.toNanos(connectMillis);
+            if (connectAttempts < CONNECT_ATTEMPTS && timeLeft && !(done.cause() instanceof ConnectTimeoutException)) {
+                done.channel().close();
+                dial(target, started, connectMillis);
+                return;
+            }
+            refuse(Outcome.CONNECT_FAILED, "connect " + target.address() + ": " + describe(done.cause())
+                    + (connectAttempts > 1 ? " (" + connectAttempts + " attempts)" : ""));
             return;
         }
         meters.connectTime(System.nanoTime() - started);

@@ -101,6 +101,26 @@ class AccessLogTest {
     }
 
     @Test
+    void aFailedConnectIsRetriedOnFreshSocketsBeforeTheClientIsRefused() throws Exception {
+        int closedPort = ProxyHarness.freePort();
+        try (ProxyHarness proxy = ProxyHarness.start(CONFIG.formatted("127.0.0.1:" + closedPort, "true"))) {
+            try (SSLSocket s = TlsRoutingTest.tlsClient("127.0.0.1", proxy.port("tls"), "api.example.com", "TLSv1.3")) {
+                s.getOutputStream().write("ping\n".getBytes(StandardCharsets.UTF_8)); // starts the handshake
+            } catch (java.io.IOException expected) {
+                // the proxy closes the client once every attempt has failed
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> !lines.isEmpty());
+            JsonNode failed = parse(new ObjectMapper(), lines.get(0));
+            assertThat(failed.path("outcome").asText()).isEqualTo("connect_failed");
+            assertThat(failed.path("reason").asText())
+                    .contains("127.0.0.1:" + closedPort)
+                    .contains("(" + ProxyConnection.CONNECT_ATTEMPTS + " attempts)");
+            assertThat(proxy.outcome("tls", "connect_failed")).isEqualTo(1); // one connection, counted once
+            assertThat(proxy.server().openConnections()).isZero();
+        }
+    }
+
+    @Test
     void writesNothingWhenDisabled() throws Exception {
         try (TlsEchoServer blue = new TlsEchoServer("blue");
                 ProxyHarness proxy = ProxyHarness.start(CONFIG.formatted(blue.address(), "false"))) {
