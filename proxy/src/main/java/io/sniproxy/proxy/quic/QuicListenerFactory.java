@@ -2,7 +2,6 @@ package io.sniproxy.proxy.quic;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.FixedRecvByteBufAllocator;
@@ -13,11 +12,9 @@ import io.sniproxy.proxy.metrics.ProxyMetrics.ListenerMeters;
 import io.sniproxy.proxy.metrics.ProxyMetrics.UdpMeters;
 import io.sniproxy.proxy.runtime.ListenerFactory;
 import io.sniproxy.proxy.runtime.ServerContext;
+import io.sniproxy.proxy.runtime.SocketGroupBinder;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -69,10 +66,7 @@ public class QuicListenerFactory implements ListenerFactory {
         if (sockets > 1) {
             bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
         }
-        InetSocketAddress address = new InetSocketAddress(listener.address().host(), listener.port());
-        Promise<RunningListener> promise = Promise.promise();
-        bindNext(bootstrap, address, sockets, new ArrayList<>(), listener, promise);
-        return promise.future();
+        return SocketGroupBinder.bind(bootstrap, listener, sockets, "/udp").map(bound -> new Running(listener, bound));
     }
 
     /** Open sessions across every QUIC listener of this factory. */
@@ -83,25 +77,6 @@ public class QuicListenerFactory implements ListenerFactory {
     /** Bytes buffered by pending sessions across every QUIC listener of this factory. */
     public long pendingBytes() {
         return budget.pendingBytes();
-    }
-
-    private static void bindNext(Bootstrap bootstrap, InetSocketAddress address, int remaining, List<Channel> bound,
-            Listener listener, Promise<RunningListener> promise) {
-        if (remaining == 0) {
-            promise.complete(new Running(listener, List.copyOf(bound)));
-            return;
-        }
-        ChannelFuture f = bootstrap.bind(address);
-        f.addListener(done -> {
-            if (done.isSuccess()) {
-                bound.add(f.channel());
-                bindNext(bootstrap, address, remaining - 1, bound, listener, promise);
-            } else {
-                bound.forEach(Channel::close);
-                promise.fail(new IllegalStateException("cannot bind listener '" + listener.name() + "' on "
-                        + listener.address() + "/udp: " + done.cause().getMessage()));
-            }
-        });
     }
 
     private record Running(Listener listener, List<Channel> channels) implements RunningListener {

@@ -2,7 +2,6 @@ package io.sniproxy.proxy.tcp;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollChannelOption;
@@ -11,11 +10,10 @@ import io.sniproxy.config.Protocol;
 import io.sniproxy.proxy.metrics.ProxyMetrics.ListenerMeters;
 import io.sniproxy.proxy.runtime.ListenerFactory;
 import io.sniproxy.proxy.runtime.ServerContext;
+import io.sniproxy.proxy.runtime.SocketGroupBinder;
 import io.sniproxy.proxy.runtime.Snapshot;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
 import org.jboss.logging.Logger;
 
@@ -55,30 +53,7 @@ public final class TcpListenerFactory implements ListenerFactory {
         if (acceptors > 1) {
             bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
         }
-        InetSocketAddress address = new InetSocketAddress(listener.address().host(), listener.port());
-        List<Channel> bound = new ArrayList<>();
-        Promise<RunningListener> promise = Promise.promise();
-        bindNext(bootstrap, address, acceptors, bound, listener, promise);
-        return promise.future();
-    }
-
-    private static void bindNext(ServerBootstrap bootstrap, InetSocketAddress address, int remaining,
-            List<Channel> bound, Listener listener, Promise<RunningListener> promise) {
-        if (remaining == 0) {
-            promise.complete(new Running(listener, List.copyOf(bound)));
-            return;
-        }
-        ChannelFuture f = bootstrap.bind(address);
-        f.addListener(done -> {
-            if (done.isSuccess()) {
-                bound.add(f.channel());
-                bindNext(bootstrap, address, remaining - 1, bound, listener, promise);
-            } else {
-                bound.forEach(Channel::close);
-                promise.fail(new IllegalStateException("cannot bind listener '" + listener.name() + "' on "
-                        + listener.address() + ": " + done.cause().getMessage()));
-            }
-        });
+        return SocketGroupBinder.bind(bootstrap, listener, acceptors, "").map(bound -> new Running(listener, bound));
     }
 
     private static void accept(Channel ch, Listener bound, ListenerMeters meters, ServerContext server) {
