@@ -5,8 +5,6 @@ import static io.sniproxy.proxy.quic.InitialPackets.seal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.sniproxy.proxy.testing.ClientHellos;
 import io.sniproxy.proxy.testing.ProxyHarness;
 import java.net.DatagramPacket;
@@ -57,7 +55,7 @@ class QuicDrainTest {
             // Resent like a real client: a per-loop socket without sessions may close with it queued.
             await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(250)).until(() -> {
                 late.send(new DatagramPacket(INITIAL, INITIAL.length, listener));
-                return drops(proxy, "draining") >= 1;
+                return proxy.udpDrops("quic", "draining") >= 1;
             });
             assertThat(drain).isNotDone();
 
@@ -65,7 +63,7 @@ class QuicDrainTest {
             drain.get(15, java.util.concurrent.TimeUnit.SECONDS);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
             assertThat(proxy.server().openSessions()).isZero();
-            assertThat(sessionsGauge(proxy)).isZero();
+            assertThat(proxy.udpSessions("quic")).isZero();
             assertThat(backend.received()).hasSize(2);
         }
     }
@@ -83,7 +81,7 @@ class QuicDrainTest {
             proxy.server().drain(Duration.ofMillis(500));
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
             await().atMost(Duration.ofSeconds(5)).until(() -> proxy.server().openSessions() == 0);
-            assertThat(sessionsGauge(proxy)).isZero();
+            assertThat(proxy.udpSessions("quic")).isZero();
             assertThat(proxy.outcome("quic", "routed")).isEqualTo(1); // counted once, as routed
         }
     }
@@ -92,15 +90,5 @@ class QuicDrainTest {
         client.send(new DatagramPacket(payload, payload.length, listener));
         DatagramPacket reply = QuicSessionTest.receive(client);
         assertThat(reply.getSocketAddress()).isEqualTo(listener);
-    }
-
-    private static double drops(ProxyHarness proxy, String reason) {
-        Counter c = proxy.registry().find("sniproxy.udp.drops").tags("listener", "quic", "reason", reason).counter();
-        return c == null ? 0 : c.count();
-    }
-
-    private static double sessionsGauge(ProxyHarness proxy) {
-        Gauge g = proxy.registry().find("sniproxy.udp.sessions.active").tags("listener", "quic").gauge();
-        return g == null ? -1 : g.value();
     }
 }

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.sniproxy.proxy.testing.ProxyHarness;
 import java.net.InetSocketAddress;
@@ -116,18 +114,14 @@ class QuicEndToEndTest {
     }
 
     double sessions() {
-        Gauge g = proxy.registry().find("sniproxy.udp.sessions.active").tag("listener", "quic").gauge();
-        return g == null ? -1 : g.value();
+        return proxy.udpSessions("quic");
     }
 
     double drops(String reason) {
-        Counter c = proxy.registry().find("sniproxy.udp.drops").tags("listener", "quic", "reason", reason).counter();
-        return c == null ? 0 : c.count();
+        return proxy.udpDrops("quic", reason);
     }
 
     double datagrams(String direction) {
-        Counter c = proxy.registry().find("sniproxy.udp.datagrams").tags("listener", "quic", "direction", direction)
-                .counter();
-        return c == null ? 0 : c.count();
+        return proxy.udpDatagrams("quic", direction);
     }
 }

@@ -5,7 +5,6 @@ import static io.sniproxy.proxy.quic.InitialPackets.seal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.Counter;
 import io.sniproxy.proxy.testing.ClientHellos;
 import io.sniproxy.proxy.testing.ProxyHarness;
 import java.net.DatagramPacket;
@@ -74,7 +73,7 @@ class QuicReloadTest {
             // no session may close with this datagram still in its queue.
             await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(250)).until(() -> {
                 third.send(new DatagramPacket(initial, initial.length, listener));
-                return drops(proxy, "draining") >= 1;
+                return proxy.udpDrops("quic", "draining") >= 1;
             });
 
             // once the last session expired, the socket is closed and its port free again
@@ -93,10 +92,5 @@ class QuicReloadTest {
         client.send(new DatagramPacket(payload, payload.length, listener));
         DatagramPacket reply = QuicSessionTest.receive(client);
         assertThat(reply.getSocketAddress()).isEqualTo(listener);
-    }
-
-    private static double drops(ProxyHarness proxy, String reason) {
-        Counter c = proxy.registry().find("sniproxy.udp.drops").tags("listener", "quic", "reason", reason).counter();
-        return c == null ? 0 : c.count();
     }
 }

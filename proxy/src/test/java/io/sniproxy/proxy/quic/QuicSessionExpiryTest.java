@@ -5,7 +5,6 @@ import static io.sniproxy.proxy.quic.InitialPackets.seal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.Gauge;
 import io.sniproxy.proxy.testing.ClientHellos;
 import io.sniproxy.proxy.testing.ProxyHarness;
 import java.io.IOException;
@@ -63,18 +62,18 @@ class QuicSessionExpiryTest {
             // first use), so lazily created descriptors belong in the baseline.
             AtomicInteger failures = new AtomicInteger();
             run(listener, initial, CONCURRENCY, failures);
-            await().atMost(Duration.ofSeconds(15)).until(() -> sessions(proxy) == 0);
+            await().atMost(Duration.ofSeconds(15)).until(() -> proxy.udpSessions("quic") == 0);
             long baseline = openFds();
 
             long start = System.nanoTime();
             run(listener, initial, SESSIONS, failures);
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            double peakSessions = sessions(proxy);
+            double peakSessions = proxy.udpSessions("quic");
             long peakFds = openFds();
 
             long expiryStart = System.nanoTime();
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> sessions(proxy) == 0);
+                    .until(() -> proxy.udpSessions("quic") == 0);
             long expiryMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - expiryStart);
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                     .until(() -> openFds() <= baseline + 3);
@@ -90,7 +89,7 @@ class QuicSessionExpiryTest {
             assertThat(proxy.outcome("quic", "routed")).isBetween(1000.0, (double) SESSIONS + CONCURRENCY);
             assertThat(peakSessions).as("sessions still open right after the last answer").isGreaterThan(1000);
             assertThat(peakFds - baseline).as("one backend socket per open session").isGreaterThan(1000);
-            assertThat(sessions(proxy)).isZero();
+            assertThat(proxy.udpSessions("quic")).isZero();
             assertThat(factory.openSessions()).isZero();
             assertThat(factory.pendingBytes()).isZero();
             assertThat(after).isLessThanOrEqualTo(baseline + 3);
@@ -134,11 +133,6 @@ class QuicSessionExpiryTest {
             }
             throw new IOException("no answer");
         }
-    }
-
-    private static double sessions(ProxyHarness proxy) {
-        Gauge g = proxy.registry().find("sniproxy.udp.sessions.active").tag("listener", "quic").gauge();
-        return g == null ? -1 : g.value();
     }
 
     private static long openFds() throws IOException {

@@ -320,18 +320,14 @@ class QuicSessionTest {
     }
 
     double sessions() {
-        Gauge g = proxy.registry().find("sniproxy.udp.sessions.active").tag("listener", "quic").gauge();
-        return g == null ? -1 : g.value();
+        return proxy.udpSessions("quic");
     }
 
     double drops(String reason) {
-        Counter c = proxy.registry().find("sniproxy.udp.drops").tags("listener", "quic", "reason", reason).counter();
-        return c == null ? 0 : c.count();
+        return proxy.udpDrops("quic", reason);
     }
 
     double datagrams(String direction) {
-        Counter c = proxy.registry().find("sniproxy.udp.datagrams").tags("listener", "quic", "direction", direction)
-                .counter();
-        return c == null ? 0 : c.count();
+        return proxy.udpDatagrams("quic", direction);
     }
 }

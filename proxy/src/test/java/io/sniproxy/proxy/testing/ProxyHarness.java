@@ -125,6 +125,22 @@ public final class ProxyHarness implements AutoCloseable {
         return c == null ? 0 : c.count();
     }
 
+    /** {@code sniproxy_udp_sessions_active}; -1 when the listener has no such gauge. */
+    public double udpSessions(String listener) {
+        Gauge g = registry.find("sniproxy.udp.sessions.active").tags("listener", listener).gauge();
+        return g == null ? -1 : g.value();
+    }
+
+    public double udpDrops(String listener, String reason) {
+        Counter c = registry.find("sniproxy.udp.drops").tags("listener", listener, "reason", reason).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    public double udpDatagrams(String listener, String direction) {
+        Counter c = registry.find("sniproxy.udp.datagrams").tags("listener", listener, "direction", direction).counter();
+        return c == null ? 0 : c.count();
+    }
+
     @Override
     public void close() throws Exception {
         server.drain(java.time.Duration.ZERO);
