@@ -48,6 +48,8 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 128 * 1024);
     /** Connect attempts per connection (the first and two retries), all within {@code timeouts.connect}. */
     static final int CONNECT_ATTEMPTS = 3;
+    /** How long a refused client gets to read its alert or 4xx before its socket is closed anyway. */
+    static final long FAREWELL_MILLIS = 2000;
 
     private final ServerContext server;
     private final Listener listener;
@@ -433,8 +435,11 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         }
         if (farewell != null) {
             client.writeAndFlush(farewell).addListener(ChannelFutureListener.CLOSE);
-            // A client that never reads must not keep the socket: close regardless after a bound.
-            client.eventLoop().schedule(() -> { client.close(); }, 2, TimeUnit.SECONDS);
+            // A client that never reads must not keep the socket: close regardless after a bound. The
+            // guard is cancelled as soon as the socket closes, so a flood of refusals leaves no timers.
+            ScheduledFuture<?> guard = client.eventLoop().schedule(() -> client.close(), FAREWELL_MILLIS,
+                    TimeUnit.MILLISECONDS);
+            client.closeFuture().addListener(f -> guard.cancel(false));
         } else {
             client.close();
         }
