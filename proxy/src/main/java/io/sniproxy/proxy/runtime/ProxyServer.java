@@ -129,12 +129,12 @@ public final class ProxyServer {
             stopAccepting().toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warnf("stopping listeners: %s", e.toString());
-        } 
+        }
         long deadline = System.nanoTime() + bound.toNanos();
-        if (openConnections() + openSessions() > 0) {
+        if (stillOpen() > 0) {
             LOG.infof("draining %s for up to %s", describeOpen(), bound);
         }
-        while (openConnections() + openSessions() > 0 && System.nanoTime() < deadline) {
+        while (stillOpen() > 0 && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {
@@ -142,7 +142,7 @@ public final class ProxyServer {
                 break;
             }
         }
-        if (openConnections() + openSessions() > 0) {
+        if (stillOpen() > 0) {
             LOG.infof("drain bound reached: closing %s", describeOpen());
             context.registry().closeAll("drain bound reached");
         }
@@ -151,6 +151,10 @@ public final class ProxyServer {
     /** UDP (QUIC) sessions still forwarding or pending. */
     public int openSessions() {
         return context.registry().sessionCount();
+    }
+
+    private int stillOpen() {
+        return openConnections() + openSessions();
     }
 
     private String describeOpen() {
