@@ -9,7 +9,8 @@
 #          --only "haproxy ours" (a subset of the proxies, e.g. for an A/B of one lever),
 #          --java-opts "FLAGS" (JVM flags for ours; default below), --no-docs (keep docs/ as is),
 #          --jfr (record ours with Java Flight Recorder; hot methods are printed at the end),
-#          --jar PATH (measure another build of ours, e.g. a copy of quarkus-app/ from before a change).
+#          --jar PATH (measure another build of ours, e.g. a copy of quarkus-app/ from before a change),
+#          --workloads "bulk idle" (a subset of keepalive newconn bulk latency idle quic; implies --no-docs).
 # Raw results land in bench/results/<UTC timestamp>/; docs/benchmarks.md and
 # docs/bench/results.png are regenerated from them. Not part of CI: it installs packages (root).
 set -euo pipefail
@@ -45,7 +46,8 @@ while [ $# -gt 0 ]; do
     --only) ONLY=$2; shift ;;
     --jfr) JFR=1 ;;
     --jar) JAR_OVERRIDE=$2; BUILD=0; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --workloads) ONLY_WORKLOADS=$2; DOCS=0; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -70,6 +72,7 @@ PROXIES=("${TARGETS[@]:1}")
 declare -A PORT=([direct]=$P_BACKEND [haproxy]=$P_HAPROXY [nginx]=$P_NGINX [sniproxy]=$P_SNIPROXY [ours]=$P_OURS)
 declare -A PID=()
 
+wanted() { case " ${ONLY_WORKLOADS:-keepalive newconn bulk latency idle quic} " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$OUT/log.txt" >&2; }
 
 # ---- install peers and build ours --------------------------------------------------------------
@@ -431,7 +434,8 @@ sleep 2
 for t in "${PROXIES[@]}"; do FD_BASE[$t]=$(fds_of "${PID[$t]}"); done
 log "fd baselines: $(for t in "${PROXIES[@]}"; do printf '%s=%s ' "$t" "${FD_BASE[$t]}"; done)"
 
-WORKLOADS=(keepalive newconn bulk latency)
+WORKLOADS=()
+for w in keepalive newconn bulk latency; do wanted "$w" && WORKLOADS+=("$w"); done
 for r in $(seq "$ROUNDS"); do
   # Alternate the order: odd rounds forward, even rounds backward, so no target always runs
   # first (cold caches) or last (after everyone else warmed the machine).
@@ -499,37 +503,41 @@ idle_test() { # target
   [ "${failed:-0}" = 0 ] || log "    first failure: $(head -1 "$RUN/idle.err")"
   settle_fds "$t" idle 1
 }
-log "idle: $IDLE_CONNS TLS connections held through each proxy"
-for t in "${PROXIES[@]}"; do idle_test "$t"; done
+if wanted idle; then
+  log "idle: $IDLE_CONNS TLS connections held through each proxy"
+  for t in "${PROXIES[@]}"; do idle_test "$t"; done
+fi
 
 # ---- QUIC datagram forwarding: ours vs direct --------------------------------------------------
-start_bg udpecho python3 "$LIB/udp_echo.py" --port "$P_UDP_ECHO" --max-seconds 3600
-sleep 0.5
-# shellcheck disable=SC2046
-start_bg oursquic $(ours_cmd "$P_OURS_QUIC_MGMT" "$RUN/ours-quic.yaml")
-quic_ok=0
-wait_ready oursquic "$P_OURS_QUIC_MGMT" && quic_ok=1
-if [ "$quic_ok" = 0 ]; then
-  why=$(grep -m1 -iE 'quic|error' "$RUN/oursquic.out" | cut -c1-200 || true)
-  echo "${why:-no quic listener came up}" > "$OUT/quic-unavailable.txt"
-  log "quic: ours has no working quic listener in this build (${why:-not ready}); direct baseline only"
-  stop_pid "${PID[oursquic]}"
-fi
-QDUR=$((DUR < 5 ? DUR : 5))
-# Warm-up: one session's worth of datagrams through each path before the rounds (ours' JIT).
-for port in "$P_UDP_ECHO" $([ "$quic_ok" = 1 ] && echo "$P_OURS_QUIC"); do
-  timeout 30 python3 "$LIB/quic_sender.py" --port "$port" --seconds "$QDUR" >/dev/null 2>&1 || true
-done
-for r in $(seq "$ROUNDS"); do
-  for t in direct ours; do
-    [ "$t" = ours ] && [ "$quic_ok" = 0 ] && continue
-    port=$([ "$t" = direct ] && echo "$P_UDP_ECHO" || echo "$P_OURS_QUIC")
-    read -r rate lost < <(timeout $((QDUR + 20)) python3 "$LIB/quic_sender.py" --port "$port" --seconds "$QDUR" || echo "0 0")
-    record "$r" quic "$t" dgrams_s "$rate"
-    record "$r" quic "$t" lost "$lost"
-    log "  round $r quic $t: $rate datagrams/s echoed ($lost lost)"
+if wanted quic; then
+  start_bg udpecho python3 "$LIB/udp_echo.py" --port "$P_UDP_ECHO" --max-seconds 3600
+  sleep 0.5
+  # shellcheck disable=SC2046
+  start_bg oursquic $(ours_cmd "$P_OURS_QUIC_MGMT" "$RUN/ours-quic.yaml")
+  quic_ok=0
+  wait_ready oursquic "$P_OURS_QUIC_MGMT" && quic_ok=1
+  if [ "$quic_ok" = 0 ]; then
+    why=$(grep -m1 -iE 'quic|error' "$RUN/oursquic.out" | cut -c1-200 || true)
+    echo "${why:-no quic listener came up}" > "$OUT/quic-unavailable.txt"
+    log "quic: ours has no working quic listener in this build (${why:-not ready}); direct baseline only"
+    stop_pid "${PID[oursquic]}"
+  fi
+  QDUR=$((DUR < 5 ? DUR : 5))
+  # Warm-up: one session's worth of datagrams through each path before the rounds (ours' JIT).
+  for port in "$P_UDP_ECHO" $([ "$quic_ok" = 1 ] && echo "$P_OURS_QUIC"); do
+    timeout 30 python3 "$LIB/quic_sender.py" --port "$port" --seconds "$QDUR" >/dev/null 2>&1 || true
   done
-done
+  for r in $(seq "$ROUNDS"); do
+    for t in direct ours; do
+      [ "$t" = ours ] && [ "$quic_ok" = 0 ] && continue
+      port=$([ "$t" = direct ] && echo "$P_UDP_ECHO" || echo "$P_OURS_QUIC")
+      read -r rate lost < <(timeout $((QDUR + 20)) python3 "$LIB/quic_sender.py" --port "$port" --seconds "$QDUR" || echo "0 0")
+      record "$r" quic "$t" dgrams_s "$rate"
+      record "$r" quic "$t" lost "$lost"
+      log "  round $r quic $t: $rate datagrams/s echoed ($lost lost)"
+    done
+  done
+fi
 
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/meta.env"
 for t in "${PROXIES[@]}"; do

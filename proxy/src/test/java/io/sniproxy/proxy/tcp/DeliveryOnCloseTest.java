@@ -1,0 +1,165 @@
+package io.sniproxy.proxy.tcp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.sniproxy.proxy.testing.ClientHellos;
+import io.sniproxy.proxy.testing.ProxyHarness;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A peer that sends a lot and closes at once must have every byte delivered before the other side
+ * is closed: the proxy's buffers and the kernel's are full when the close arrives, and closing the
+ * other socket then would silently cut the stream short.
+ */
+class DeliveryOnCloseTest {
+
+    static final byte[] HELLO = ClientHellos.tls13("bulk.example.com");
+    static final int PAYLOAD = 24 * 1024 * 1024;
+    /** What is left in flight when the sender closes: less than the loopback sockets buffer. */
+    static final int TAIL = 2 * 1024 * 1024;
+
+    static ServerSocket backend;
+    static ProxyHarness proxy;
+
+    @BeforeAll
+    static void start() throws Exception {
+        backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        proxy = ProxyHarness.start("""
+                listeners:
+                  - name: tls
+                    address: 127.0.0.1:${port:tls}
+                    protocol: tls
+                routes:
+                  - hostnames: [bulk.example.com]
+                    backend: 127.0.0.1:%d
+                """.formatted(backend.getLocalPort()));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        proxy.close();
+        backend.close();
+    }
+
+    @Test
+    void aBackendClosingRightAfterALargeResponseHasEveryByteDelivered() throws Exception {
+        byte[] payload = payload(1);
+        CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+            try (Socket b = backend.accept()) {
+                b.getInputStream().readNBytes(HELLO.length);
+                OutputStream out = b.getOutputStream();
+                out.write(payload);
+                out.flush();
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"))) {
+            client.getOutputStream().write(HELLO);
+            client.setSoTimeout(20_000);
+            Reader reader = new Reader(client.getInputStream());
+            reader.read(PAYLOAD - TAIL);
+            // The tail fits in the sockets' buffers: the backend finishes and closes while the proxy
+            // still holds bytes for a client that is not reading.
+            served.get(20, TimeUnit.SECONDS);
+            Thread.sleep(300);
+            reader.readToEnd();
+            assertThat(reader.digest()).isEqualTo(Digest.of(payload));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> proxy.active("tls") == 0);
+    }
+
+    @Test
+    void aClientClosingRightAfterALargeUploadHasEveryByteDelivered() throws Exception {
+        byte[] payload = payload(2);
+        CompletableFuture<Socket> accepted = CompletableFuture.supplyAsync(() -> {
+            try {
+                return backend.accept();
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"));
+        OutputStream out = client.getOutputStream();
+        out.write(HELLO);
+        try (Socket b = accepted.get(10, TimeUnit.SECONDS)) {
+            b.setSoTimeout(20_000);
+            InputStream in = b.getInputStream();
+            assertThat(in.readNBytes(HELLO.length)).isEqualTo(HELLO);
+            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+                try (client) {
+                    out.write(payload);
+                    out.flush();
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Reader reader = new Reader(in);
+            reader.read(PAYLOAD - TAIL);
+            sent.get(20, TimeUnit.SECONDS); // the client wrote the tail and closed
+            Thread.sleep(300);
+            reader.readToEnd();
+            assertThat(reader.digest()).isEqualTo(Digest.of(payload));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> proxy.active("tls") == 0);
+    }
+
+    static byte[] payload(long seed) {
+        byte[] b = new byte[PAYLOAD];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    /** Reads a stream in parts, keeping its length and CRC. */
+    static final class Reader {
+        private final InputStream in;
+        private final CRC32 crc = new CRC32();
+        private final byte[] buf = new byte[64 * 1024];
+        private long total;
+
+        Reader(InputStream in) {
+            this.in = in;
+        }
+
+        void read(long upTo) throws IOException {
+            while (total < upTo) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, upTo - total));
+                if (n < 0) {
+                    return;
+                }
+                crc.update(buf, 0, n);
+                total += n;
+            }
+        }
+
+        void readToEnd() throws IOException {
+            read(Long.MAX_VALUE);
+        }
+
+        Digest digest() {
+            return new Digest(total, crc.getValue());
+        }
+    }
+
+    record Digest(long length, long crc) {
+        static Digest of(byte[] b) {
+            CRC32 crc = new CRC32();
+            crc.update(b);
+            return new Digest(b.length, crc.getValue());
+        }
+    }
+}
