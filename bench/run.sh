@@ -417,6 +417,8 @@ run_workload() { # round workload target
   settle_fds "$t" "$w" "$r"
 }
 
+WORKLOADS=()
+for w in keepalive newconn bulk latency; do wanted "$w" && WORKLOADS+=("$w"); done
 # Warm-up before round 1. Every target gets keep-alive, new-connection and bulk traffic; ours gets
 # more: profiling (perf, per-thread) showed its C2 compiler still taking ~half of the process's
 # CPU 10 s into the new-connection workload and under 2 % after ~30 s. A proxy runs for days, so
@@ -424,6 +426,7 @@ run_workload() { # round workload target
 WARM=$([ "$MODE" = quick ] && echo 2 || echo 3)
 WARM_OURS=$([ "$MODE" = quick ] && echo 5 || echo 10)
 for t in "${TARGETS[@]}"; do
+  [ ${#WORKLOADS[@]} -gt 0 ] || break # idle and QUIC start their own fresh processes
   w=$WARM
   [ "$t" = ours ] && w=$WARM_OURS
   timeout 90 wrk -t2 -c50 -d"${w}s" "$(url "${PORT[$t]}" /)" >/dev/null 2>&1 || true
@@ -434,8 +437,6 @@ sleep 2
 for t in "${PROXIES[@]}"; do FD_BASE[$t]=$(fds_of "${PID[$t]}"); done
 log "fd baselines: $(for t in "${PROXIES[@]}"; do printf '%s=%s ' "$t" "${FD_BASE[$t]}"; done)"
 
-WORKLOADS=()
-for w in keepalive newconn bulk latency; do wanted "$w" && WORKLOADS+=("$w"); done
 for r in $(seq "$ROUNDS"); do
   # Alternate the order: odd rounds forward, even rounds backward, so no target always runs
   # first (cold caches) or last (after everyone else warmed the machine).
