@@ -2,6 +2,7 @@ package io.sniproxy.proxy.tcp;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -10,6 +11,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.sniproxy.config.Listener;
@@ -38,6 +41,11 @@ import java.util.concurrent.TimeUnit;
  * {@link #close}, which cancels the timer, closes both sockets, releases the buffered hello and
  * records the outcome exactly once. All state is touched only on the client's event loop (the
  * backend channel is registered on the same loop).
+ *
+ * <p>A FIN is passed on, not turned into a close: once a side has sent its last byte, what was read
+ * from it is flushed to the other side and that side's output is shut down, while the other
+ * direction keeps flowing. The connection closes when both directions are done (or on a reset, an
+ * error or the idle timeout), so no byte in flight is dropped by the close of the other socket.
  */
 public final class ProxyConnection extends ChannelInboundHandlerAdapter implements ConnectionRegistry.Closeable {
 
@@ -66,6 +74,10 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     private long lastActivityNanos = startNanos;
     private long bytesUp;
     private long bytesDown;
+    private boolean clientEof;
+    private boolean backendEof;
+    private boolean upShut;
+    private boolean downShut;
     private boolean outcomeRecorded;
     private String outcomeLabel = "closed";
     private Protocol sniffed;
@@ -134,6 +146,21 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (state == State.PIPING) {
             backend.config().setAutoRead(client.isWritable());
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            switch (state) {
+                case READING_HELLO -> close(Outcome.BAD_HELLO, "client closed before the hello was complete");
+                case CONNECTING -> clientEof = true; // passed on once the backend is connected
+                case PIPING -> {
+                    clientEof = true;
+                    passOnEof(backend, true);
+                }
+                case CLOSED -> { }
+            }
         }
     }
 
@@ -270,6 +297,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, remaining))
                 // TCP_NODELAY is Netty's default for socket channels: see TcpListenerFactory.
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .handler(new BackendHandler())
                 .connect(target.address());
@@ -313,6 +341,9 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
             hello = null; // ownership passed to the backend channel
         }
         backend.flush();
+        if (clientEof) {
+            passOnEof(backend, true);
+        }
         lastActivityNanos = System.nanoTime();
         scheduleIdleCheck(snapshot.config().timeouts().idle().toNanos());
         backend.config().setAutoRead(true);
@@ -354,6 +385,14 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         }
 
         @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof ChannelInputShutdownEvent && state == State.PIPING) {
+                backendEof = true;
+                passOnEof(client, false);
+            }
+        }
+
+        @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             if (state == State.PIPING) {
                 close(null, "backend closed");
@@ -368,6 +407,32 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
                 ctx.close(); // connect failures are handled by onConnected
             }
         }
+    }
+
+    /**
+     * One side sent its FIN: once everything read from it has been written to {@code to}, shut
+     * {@code to}'s output (the peer reads the end of the stream); close when both directions are.
+     */
+    private void passOnEof(Channel to, boolean upstream) {
+        to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+            if (state != State.PIPING) {
+                return;
+            }
+            if (!f.isSuccess()) {
+                close(null, (upstream ? "backend: " : "client: ") + describe(f.cause()));
+                return;
+            }
+            ((DuplexChannel) to).shutdownOutput().addListener((ChannelFutureListener) shut -> {
+                if (upstream) {
+                    upShut = true;
+                } else {
+                    downShut = true;
+                }
+                if (upShut && downShut) {
+                    close(null, "both sides closed");
+                }
+            });
+        });
     }
 
     private void scheduleIdleCheck(long delayNanos) {

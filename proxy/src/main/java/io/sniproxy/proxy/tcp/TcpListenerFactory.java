@@ -43,6 +43,7 @@ public final class TcpListenerFactory implements ListenerFactory {
                 // No TCP_NODELAY option: Netty already enables it on every socket channel it creates
                 // (epoll and NIO, on Linux); setting it again cost a setsockopt per connection.
                 .childOption(ChannelOption.AUTO_READ, true)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true) // a client's FIN is passed on: ProxyConnection
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, ProxyConnection.WATER_MARK)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override

@@ -21,9 +21,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A peer that sends a lot and closes at once must have every byte delivered before the other side
- * is closed: the proxy's buffers and the kernel's are full when the close arrives, and closing the
- * other socket then would silently cut the stream short.
+ * A close is forwarded, never amplified. A peer that sends a lot and closes at once has every byte
+ * delivered before the other side is closed (the proxy's buffers and the kernel's are full when the
+ * close arrives; closing the other socket then would silently cut the stream short). A peer that
+ * only half-closes (FIN after its last byte, still reading) gets its FIN passed on and keeps
+ * receiving, as on a direct connection.
  */
 class DeliveryOnCloseTest {
 
@@ -115,6 +117,63 @@ class DeliveryOnCloseTest {
             reader.readToEnd();
             assertThat(reader.digest()).isEqualTo(Digest.of(payload));
         }
+        await().atMost(Duration.ofSeconds(5)).until(() -> proxy.active("tls") == 0);
+    }
+
+    @Test
+    void aClientThatHalfClosesAfterItsRequestStillGetsTheWholeResponse() throws Exception {
+        byte[] request = "request, then FIN".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] response = java.util.Arrays.copyOf(payload(3), 1024 * 1024);
+        CompletableFuture<byte[]> served = CompletableFuture.supplyAsync(() -> {
+            try (Socket b = backend.accept()) {
+                b.setSoTimeout(10_000);
+                InputStream in = b.getInputStream();
+                in.readNBytes(HELLO.length);
+                byte[] got = in.readAllBytes(); // up to the client's FIN, passed on by the proxy
+                b.getOutputStream().write(response);
+                return got;
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"))) {
+            client.setSoTimeout(10_000);
+            client.getOutputStream().write(HELLO);
+            client.getOutputStream().write(request);
+            client.shutdownOutput();
+            Reader reader = new Reader(client.getInputStream());
+            reader.readToEnd();
+            assertThat(served.get(10, TimeUnit.SECONDS)).isEqualTo(request);
+            assertThat(reader.digest()).isEqualTo(Digest.of(response));
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> proxy.active("tls") == 0);
+    }
+
+    @Test
+    void aBackendThatHalfClosesStillGetsWhatTheClientSendsAfterwards() throws Exception {
+        byte[] greeting = "greeting, then FIN".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] upload = java.util.Arrays.copyOf(payload(4), 256 * 1024);
+        CompletableFuture<Digest> received = CompletableFuture.supplyAsync(() -> {
+            try (Socket b = backend.accept()) {
+                b.setSoTimeout(10_000);
+                InputStream in = b.getInputStream();
+                in.readNBytes(HELLO.length);
+                b.getOutputStream().write(greeting);
+                b.shutdownOutput();
+                Reader reader = new Reader(in);
+                reader.readToEnd();
+                return reader.digest();
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"))) {
+            client.setSoTimeout(10_000);
+            client.getOutputStream().write(HELLO);
+            assertThat(client.getInputStream().readAllBytes()).isEqualTo(greeting); // then the backend's FIN
+            client.getOutputStream().write(upload);
+        }
+        assertThat(received.get(10, TimeUnit.SECONDS)).isEqualTo(Digest.of(upload));
         await().atMost(Duration.ofSeconds(5)).until(() -> proxy.active("tls") == 0);
     }
 

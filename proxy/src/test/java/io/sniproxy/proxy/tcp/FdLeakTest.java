@@ -45,7 +45,7 @@ class FdLeakTest {
     static final byte[] LARGE_HELLO = ClientHellos.large("echo.example.com", 6000);
 
     enum Path_ { ROUTED, CLIENT_RESET, CLIENT_LEAVES_EARLY, UNKNOWN_NAME, GARBAGE, TRUNCATED, REFUSED_BACKEND,
-        HTTP_421, HTTP_ROUTED, HELLO_TIMEOUT, BACKEND_RESET, OVER_CAP }
+        HTTP_421, HTTP_ROUTED, HELLO_TIMEOUT, BACKEND_RESET, OVER_CAP, HALF_CLOSE }
 
     @Test
     void fileDescriptorsReturnToBaselineAfterTenThousandConnectionsOverEveryPath() throws Exception {
@@ -182,6 +182,14 @@ class FdLeakTest {
                     s.setSoLinger(true, 0);
                 }
                 case CLIENT_LEAVES_EARLY -> s.getOutputStream().write(ECHO_HELLO);
+                case HALF_CLOSE -> { // the FIN travels to the echo backend, which closes; its close comes back
+                    s.getOutputStream().write(ECHO_HELLO);
+                    s.shutdownOutput();
+                    byte[] back = in.readAllBytes();
+                    if (!Arrays.equals(back, ECHO_HELLO)) {
+                        throw new IOException("half-close echo mismatch: got " + back.length + " of " + ECHO_HELLO.length);
+                    }
+                }
                 case UNKNOWN_NAME -> {
                     s.getOutputStream().write(NOBODY_HELLO);
                     drain(in);
