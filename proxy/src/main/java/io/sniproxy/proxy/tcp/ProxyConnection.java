@@ -74,8 +74,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     private long lastActivityNanos = startNanos;
     private long bytesUp;
     private long bytesDown;
-    private boolean clientEof;
-    private boolean backendEof;
+    private boolean clientEof; // a FIN from the client before the backend was connected, passed on after
     private boolean upShut;
     private boolean downShut;
     private boolean outcomeRecorded;
@@ -154,11 +153,8 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         if (evt instanceof ChannelInputShutdownEvent) {
             switch (state) {
                 case READING_HELLO -> close(Outcome.BAD_HELLO, "client closed before the hello was complete");
-                case CONNECTING -> clientEof = true; // passed on once the backend is connected
-                case PIPING -> {
-                    clientEof = true;
-                    passOnEof(backend, true);
-                }
+                case CONNECTING -> clientEof = true;
+                case PIPING -> passOnEof(backend, true);
                 case CLOSED -> { }
             }
         }
@@ -387,7 +383,6 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent && state == State.PIPING) {
-                backendEof = true;
                 passOnEof(client, false);
             }
         }

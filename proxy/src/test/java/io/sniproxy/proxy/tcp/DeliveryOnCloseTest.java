@@ -3,6 +3,7 @@ package io.sniproxy.proxy.tcp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.sniproxy.proxy.route.HostResolver;
 import io.sniproxy.proxy.testing.ClientHellos;
 import io.sniproxy.proxy.testing.ProxyHarness;
 import java.io.IOException;
@@ -34,6 +35,9 @@ class DeliveryOnCloseTest {
     /** What is left in flight when the sender closes: less than the loopback sockets buffer. */
     static final int TAIL = 2 * 1024 * 1024;
 
+    /** Blocking peers, each on its own virtual thread (the common pool has one worker on 2 cores). */
+    static final java.util.concurrent.ExecutorService PEERS = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+
     static ServerSocket backend;
     static ProxyHarness proxy;
 
@@ -55,6 +59,7 @@ class DeliveryOnCloseTest {
     static void stop() throws Exception {
         proxy.close();
         backend.close();
+        PEERS.shutdownNow();
     }
 
     @Test
@@ -69,7 +74,7 @@ class DeliveryOnCloseTest {
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
-        });
+        }, PEERS);
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"))) {
             client.getOutputStream().write(HELLO);
             client.setSoTimeout(20_000);
@@ -94,7 +99,7 @@ class DeliveryOnCloseTest {
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
-        });
+        }, PEERS);
         Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"));
         OutputStream out = client.getOutputStream();
         out.write(HELLO);
@@ -109,7 +114,7 @@ class DeliveryOnCloseTest {
                 } catch (IOException e) {
                     throw new RuntimeException(e);
                 }
-            });
+            }, PEERS);
             Reader reader = new Reader(in);
             reader.read(PAYLOAD - TAIL);
             sent.get(20, TimeUnit.SECONDS); // the client wrote the tail and closed
@@ -135,7 +140,7 @@ class DeliveryOnCloseTest {
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
-        });
+        }, PEERS);
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"))) {
             client.setSoTimeout(10_000);
             client.getOutputStream().write(HELLO);
@@ -166,7 +171,7 @@ class DeliveryOnCloseTest {
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
-        });
+        }, PEERS);
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"))) {
             client.setSoTimeout(10_000);
             client.getOutputStream().write(HELLO);
@@ -175,6 +180,48 @@ class DeliveryOnCloseTest {
         }
         assertThat(received.get(10, TimeUnit.SECONDS)).isEqualTo(Digest.of(upload));
         await().atMost(Duration.ofSeconds(5)).until(() -> proxy.active("tls") == 0);
+    }
+
+    @Test
+    void aFinSentWhileTheBackendIsStillBeingConnectedFollowsTheHello() throws Exception {
+        byte[] hello = ClientHellos.tls13("slow.example.com");
+        // A resolver that answers after 300 ms: the client's FIN arrives while the proxy connects.
+        HostResolver slow = name -> {
+            io.vertx.core.Promise<InetAddress> answer = io.vertx.core.Promise.promise();
+            CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS, PEERS)
+                    .execute(() -> answer.complete(InetAddress.getLoopbackAddress()));
+            return answer.future();
+        };
+        try (ProxyHarness slowProxy = ProxyHarness.start("""
+                listeners:
+                  - name: tls
+                    address: 127.0.0.1:${port:tls}
+                    protocol: tls
+                routes:
+                  - hostnames: [slow.example.com]
+                    backend: slow.backend.test:%d
+                """.formatted(backend.getLocalPort()), slow)) {
+            CompletableFuture<byte[]> served = CompletableFuture.supplyAsync(() -> {
+                try (Socket b = backend.accept()) {
+                    b.setSoTimeout(10_000);
+                    byte[] got = b.getInputStream().readAllBytes(); // the hello, then the FIN
+                    b.getOutputStream().write("bye".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    return got;
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            }, PEERS);
+            try (Socket client = new Socket(InetAddress.getLoopbackAddress(), slowProxy.port("tls"))) {
+                client.setSoTimeout(10_000);
+                client.getOutputStream().write(hello);
+                client.shutdownOutput();
+                assertThat(new String(client.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII))
+                        .isEqualTo("bye");
+            }
+            assertThat(served.get(10, TimeUnit.SECONDS)).isEqualTo(hello);
+            await().atMost(Duration.ofSeconds(5)).until(() -> slowProxy.active("tls") == 0);
+            assertThat(slowProxy.outcome("tls", "routed")).isEqualTo(1.0);
+        }
     }
 
     static byte[] payload(long seed) {
