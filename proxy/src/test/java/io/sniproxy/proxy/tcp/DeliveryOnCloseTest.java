@@ -18,7 +18,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,11 +39,12 @@ class DeliveryOnCloseTest {
     /** Blocking peers, each on its own virtual thread (the common pool has one worker on 2 cores). */
     static final java.util.concurrent.ExecutorService PEERS = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
-    static ServerSocket backend;
-    static ProxyHarness proxy;
+    // One backend and proxy per test: a failing test must not leave a connection for the next.
+    ServerSocket backend;
+    ProxyHarness proxy;
 
-    @BeforeAll
-    static void start() throws Exception {
+    @BeforeEach
+    void start() throws Exception {
         backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         proxy = ProxyHarness.start("""
                 listeners:
@@ -55,10 +57,14 @@ class DeliveryOnCloseTest {
                 """.formatted(backend.getLocalPort()));
     }
 
-    @AfterAll
-    static void stop() throws Exception {
+    @AfterEach
+    void stop() throws Exception {
         proxy.close();
         backend.close();
+    }
+
+    @AfterAll
+    static void stopPeers() {
         PEERS.shutdownNow();
     }
 
