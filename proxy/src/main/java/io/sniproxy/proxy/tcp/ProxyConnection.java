@@ -406,7 +406,9 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
 
     /**
      * One side sent its FIN: once everything read from it has been written to {@code to}, shut
-     * {@code to}'s output (the peer reads the end of the stream); close when both directions are.
+     * {@code to}'s output (the peer reads the end of the stream). When the other direction is
+     * already shut, this was the last one: a close ends both (and spares Netty's shutdownOutput,
+     * which builds an exception with a stack trace every time).
      */
     private void passOnEof(Channel to, boolean upstream) {
         to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
@@ -415,6 +417,10 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
             }
             if (!f.isSuccess()) {
                 close(null, (upstream ? "backend: " : "client: ") + describe(f.cause()));
+                return;
+            }
+            if (upstream ? downShut : upShut) {
+                close(null, "both sides closed");
                 return;
             }
             ((DuplexChannel) to).shutdownOutput().addListener((ChannelFutureListener) shut -> {
