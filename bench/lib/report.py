@@ -293,6 +293,7 @@ def levers(results_dir, levers_file):
 def other_runs(results_dir, this_stamp):
     """Every kept full run (all proxies, 3+ rounds) side by side: the run-to-run noise, visible."""
     rows = []
+    columns = [[], [], [], []]
     for d in sorted(os.listdir(results_dir)) if os.path.isdir(results_dir) else []:
         try:
             raw, meta = load(os.path.join(results_dir, d))
@@ -304,15 +305,25 @@ def other_runs(results_dir, this_stamp):
         if not all(any(k[1] == t for k in raw) for t in ("haproxy", "nginx", "sniproxy", "ours")):
             continue
         cells = []
-        for w, m in (("keepalive", "rps"), ("newconn", "rps"), ("bulk", "mib_s")):
-            cells.append(ratio(med(raw, w, "ours", m), med(raw, w, "haproxy", m)))
-        cells.append(fmt(med(raw, "idle", "ours", "kib_per_conn"), 2))
+        for i, (w, m) in enumerate((("keepalive", "rps"), ("newconn", "rps"), ("bulk", "mib_s"))):
+            ours, hap = med(raw, w, "ours", m), med(raw, w, "haproxy", m)
+            cells.append(ratio(ours, hap))
+            if ours and hap:
+                columns[i].append(ours / hap)
+        idle = med(raw, "idle", "ours", "kib_per_conn")
+        cells.append(fmt(idle, 2))
+        if idle:
+            columns[3].append(idle)
         cells.append(meta.get("loadavg_start", "?"))
         mark = " (this run)" if d == this_stamp else ""
         rows.append(f"| `{d}`{mark} | " + " | ".join(cells) + " |")
     if not rows:
         return ""
-    return "\n".join(["**Every kept full run** (sniproxy-java ×HAProxy; the spread between runs is the noise)", "",
+    medians = [f"{statistics.median(c):.2f}×" if c else "n/a" for c in columns[:3]]
+    medians.append(f"{statistics.median(columns[3]):.2f}" if columns[3] else "n/a")
+    rows.append(f"| **median of these {len(rows)} runs** | " + " | ".join(medians) + " | |")
+    return "\n".join(["**Every kept full run** (sniproxy-java ×HAProxy; the builds differ by the levers above, "
+                      "the spread between runs is mostly noise)", "",
                       "| run | keep-alive | new-conn | bulk | idle KiB/conn | load average at start |",
                       "|---|---:|---:|---:|---:|---|"] + rows) + "\n"
 
