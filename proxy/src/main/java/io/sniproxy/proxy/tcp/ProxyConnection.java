@@ -75,8 +75,6 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     private long bytesUp;
     private long bytesDown;
     private boolean clientEof; // a FIN from the client before the backend was connected, passed on after
-    private boolean upShut;
-    private boolean downShut;
     private boolean outcomeRecorded;
     private String outcomeLabel = "closed";
     private Protocol sniffed;
@@ -411,28 +409,18 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
      * which builds an exception with a stack trace every time).
      */
     private void passOnEof(Channel to, boolean upstream) {
+        DuplexChannel from = (DuplexChannel) (upstream ? client : backend);
         to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
             if (state != State.PIPING) {
                 return;
             }
             if (!f.isSuccess()) {
                 close(null, (upstream ? "backend: " : "client: ") + describe(f.cause()));
-                return;
-            }
-            if (upstream ? downShut : upShut) {
+            } else if (from.isOutputShutdown()) { // the other direction is done already
                 close(null, "both sides closed");
-                return;
+            } else {
+                ((DuplexChannel) to).shutdownOutput();
             }
-            ((DuplexChannel) to).shutdownOutput().addListener((ChannelFutureListener) shut -> {
-                if (upstream) {
-                    upShut = true;
-                } else {
-                    downShut = true;
-                }
-                if (upShut && downShut) {
-                    close(null, "both sides closed");
-                }
-            });
         });
     }
 
