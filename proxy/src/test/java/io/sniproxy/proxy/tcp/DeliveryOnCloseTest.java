@@ -6,15 +6,22 @@ import static org.awaitility.Awaitility.await;
 import io.sniproxy.proxy.route.HostResolver;
 import io.sniproxy.proxy.testing.ClientHellos;
 import io.sniproxy.proxy.testing.ProxyHarness;
+import io.vertx.core.Promise;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterAll;
@@ -37,7 +44,7 @@ class DeliveryOnCloseTest {
     static final int TAIL = 2 * 1024 * 1024;
 
     /** Blocking peers, each on its own virtual thread (the common pool has one worker on 2 cores). */
-    static final java.util.concurrent.ExecutorService PEERS = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+    static final ExecutorService PEERS = Executors.newVirtualThreadPerTaskExecutor();
 
     // One backend and proxy per test: a failing test must not leave a connection for the next.
     ServerSocket backend;
@@ -71,16 +78,13 @@ class DeliveryOnCloseTest {
     @Test
     void aBackendClosingRightAfterALargeResponseHasEveryByteDelivered() throws Exception {
         byte[] payload = payload(1);
-        CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+        CompletableFuture<Object> served = peer(() -> {
             try (Socket b = backend.accept()) {
                 b.getInputStream().readNBytes(HELLO.length);
-                OutputStream out = b.getOutputStream();
-                out.write(payload);
-                out.flush();
-            } catch (IOException e) {
-                throw new RuntimeException(e);
+                b.getOutputStream().write(payload);
             }
-        }, PEERS);
+            return null;
+        });
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"))) {
             client.getOutputStream().write(HELLO);
             client.setSoTimeout(20_000);
@@ -99,13 +103,7 @@ class DeliveryOnCloseTest {
     @Test
     void aClientClosingRightAfterALargeUploadHasEveryByteDelivered() throws Exception {
         byte[] payload = payload(2);
-        CompletableFuture<Socket> accepted = CompletableFuture.supplyAsync(() -> {
-            try {
-                return backend.accept();
-            } catch (IOException e) {
-                throw new RuntimeException(e);
-            }
-        }, PEERS);
+        CompletableFuture<Socket> accepted = peer(backend::accept);
         Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"));
         OutputStream out = client.getOutputStream();
         out.write(HELLO);
@@ -113,14 +111,13 @@ class DeliveryOnCloseTest {
             b.setSoTimeout(20_000);
             InputStream in = b.getInputStream();
             assertThat(in.readNBytes(HELLO.length)).isEqualTo(HELLO);
-            CompletableFuture<Void> sent = CompletableFuture.runAsync(() -> {
+            CompletableFuture<Object> sent = peer(() -> {
                 try (client) {
                     out.write(payload);
                     out.flush();
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
                 }
-            }, PEERS);
+                return null;
+            });
             Reader reader = new Reader(in);
             reader.read(PAYLOAD - TAIL);
             sent.get(20, TimeUnit.SECONDS); // the client wrote the tail and closed
@@ -133,9 +130,9 @@ class DeliveryOnCloseTest {
 
     @Test
     void aClientThatHalfClosesAfterItsRequestStillGetsTheWholeResponse() throws Exception {
-        byte[] request = "request, then FIN".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        byte[] response = java.util.Arrays.copyOf(payload(3), 1024 * 1024);
-        CompletableFuture<byte[]> served = CompletableFuture.supplyAsync(() -> {
+        byte[] request = "request, then FIN".getBytes(StandardCharsets.US_ASCII);
+        byte[] response = Arrays.copyOf(payload(3), 1024 * 1024);
+        CompletableFuture<byte[]> served = peer(() -> {
             try (Socket b = backend.accept()) {
                 b.setSoTimeout(10_000);
                 InputStream in = b.getInputStream();
@@ -143,10 +140,8 @@ class DeliveryOnCloseTest {
                 byte[] got = in.readAllBytes(); // up to the client's FIN, passed on by the proxy
                 b.getOutputStream().write(response);
                 return got;
-            } catch (IOException e) {
-                throw new RuntimeException(e);
             }
-        }, PEERS);
+        });
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"))) {
             client.setSoTimeout(10_000);
             client.getOutputStream().write(HELLO);
@@ -162,9 +157,9 @@ class DeliveryOnCloseTest {
 
     @Test
     void aBackendThatHalfClosesStillGetsWhatTheClientSendsAfterwards() throws Exception {
-        byte[] greeting = "greeting, then FIN".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        byte[] upload = java.util.Arrays.copyOf(payload(4), 256 * 1024);
-        CompletableFuture<Digest> received = CompletableFuture.supplyAsync(() -> {
+        byte[] greeting = "greeting, then FIN".getBytes(StandardCharsets.US_ASCII);
+        byte[] upload = Arrays.copyOf(payload(4), 256 * 1024);
+        CompletableFuture<Digest> received = peer(() -> {
             try (Socket b = backend.accept()) {
                 b.setSoTimeout(10_000);
                 InputStream in = b.getInputStream();
@@ -174,10 +169,8 @@ class DeliveryOnCloseTest {
                 Reader reader = new Reader(in);
                 reader.readToEnd();
                 return reader.digest();
-            } catch (IOException e) {
-                throw new RuntimeException(e);
             }
-        }, PEERS);
+        });
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"))) {
             client.setSoTimeout(10_000);
             client.getOutputStream().write(HELLO);
@@ -193,7 +186,7 @@ class DeliveryOnCloseTest {
         byte[] hello = ClientHellos.tls13("slow.example.com");
         // A resolver that answers after 300 ms: the client's FIN arrives while the proxy connects.
         HostResolver slow = name -> {
-            io.vertx.core.Promise<InetAddress> answer = io.vertx.core.Promise.promise();
+            Promise<InetAddress> answer = Promise.promise();
             CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS, PEERS)
                     .execute(() -> answer.complete(InetAddress.getLoopbackAddress()));
             return answer.future();
@@ -207,27 +200,36 @@ class DeliveryOnCloseTest {
                   - hostnames: [slow.example.com]
                     backend: slow.backend.test:%d
                 """.formatted(backend.getLocalPort()), slow)) {
-            CompletableFuture<byte[]> served = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<byte[]> served = peer(() -> {
                 try (Socket b = backend.accept()) {
                     b.setSoTimeout(10_000);
                     byte[] got = b.getInputStream().readAllBytes(); // the hello, then the FIN
-                    b.getOutputStream().write("bye".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    b.getOutputStream().write("bye".getBytes(StandardCharsets.US_ASCII));
                     return got;
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
                 }
-            }, PEERS);
+            });
             try (Socket client = new Socket(InetAddress.getLoopbackAddress(), slowProxy.port("tls"))) {
                 client.setSoTimeout(10_000);
                 client.getOutputStream().write(hello);
                 client.shutdownOutput();
-                assertThat(new String(client.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII))
+                assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
                         .isEqualTo("bye");
             }
             assertThat(served.get(10, TimeUnit.SECONDS)).isEqualTo(hello);
             await().atMost(Duration.ofSeconds(5)).until(() -> slowProxy.active("tls") == 0);
             assertThat(slowProxy.outcome("tls", "routed")).isEqualTo(1.0);
         }
+    }
+
+    /** A blocking peer (backend or client side) on its own virtual thread. */
+    static <T> CompletableFuture<T> peer(Callable<T> work) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return work.call();
+            } catch (Exception e) {
+                throw new CompletionException(e);
+            }
+        }, PEERS);
     }
 
     static byte[] payload(long seed) {
