@@ -12,8 +12,9 @@ if [ ! -f "$JAR" ] || [ -n "$(find proxy/src src-shared/src -newer "$JAR" -type 
   ./mvnw -B -q -pl proxy -am package -DskipTests
 fi
 
-echo "==> starting: $JAVA_HOME/bin/java -jar $JAR  (built-in default: 127.0.0.1:8080 http, 127.0.0.1:8443 tls and quic/udp, management 127.0.0.1:9000)"
-"$JAVA_HOME/bin/java" -jar "$JAR" "$@" &
+echo "==> starting: bin/sniproxy  (built-in default: 127.0.0.1:8080 http, 127.0.0.1:8443 tls and quic/udp, management 127.0.0.1:9000)"
+# The launcher execs the JVM: $! is the proxy's own PID.
+bin/sniproxy "$@" &
 PROXY_PID=$!
 trap 'kill -TERM "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null || true' EXIT INT TERM
 

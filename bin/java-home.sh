@@ -1,6 +1,28 @@
 # Sourced by the project's scripts: export JAVA_HOME pointing at a JDK >= 21.
 # The machine's default `java` may be 17; the build (Quarkus 3.30 on release 21) needs 21+.
-java_major() { "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/ *java.specification.version = //p'; }
+
+# The JDK's home directory of a java binary (a path, or a name on the PATH).
+java_home_of() { dirname "$(dirname "$(readlink -f "$(command -v "$1")")")"; }
+
+# A field of the JDK's `release` file (read, not run: starting a JVM to ask costs ~0.1 s), else
+# the given system property from the JVM itself.
+java_release_field() { # java-home field property
+  local v=""
+  [ -f "$1/release" ] && v=$(sed -n "s/^$2=\"\\(.*\\)\"\$/\\1/p" "$1/release")
+  [ -n "$v" ] || v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n "s/^ *$3 = //p")
+  echo "$v"
+}
+
+# The feature release (21, 25, ...) of a java binary.
+java_major() {
+  local v
+  v=$(java_release_field "$(java_home_of "$1")" JAVA_VERSION java.specification.version)
+  v=${v#1.}  # 1.8.0 -> 8
+  echo "${v%%[!0-9]*}"
+}
+
+# The exact build (java.runtime.version, e.g. 25.0.3+9-LTS) of the JDK at a home directory.
+java_runtime_version() { java_release_field "$1" JAVA_RUNTIME_VERSION java.runtime.version; }
 
 pick_java_home() {
   local candidate
@@ -8,7 +30,7 @@ pick_java_home() {
     return 0
   fi
   if command -v java >/dev/null 2>&1 && [ "$(java_major java)" -ge 21 ]; then
-    JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
+    JAVA_HOME="$(java_home_of java)"
     export JAVA_HOME
     return 0
   fi

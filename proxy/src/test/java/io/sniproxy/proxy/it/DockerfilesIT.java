@@ -18,6 +18,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -61,21 +62,24 @@ class DockerfilesIT {
         Dockerfile d = Dockerfile.read(DOCKER.resolve("Dockerfile.jvm"));
         List<String> sources = d.copySources();
         assertThat(sources).containsExactly("target/quarkus-app/lib/", "target/quarkus-app/*.jar",
-                "target/quarkus-app/app/", "target/quarkus-app/quarkus/");
+                "target/quarkus-app/app/", "target/quarkus-app/quarkus/", "target/quarkus-app/bin/");
         for (String s : sources) {
             assertThat(matches(s)).as("%s in %s", s, MODULE).isNotEmpty();
         }
         assertThat(matches("target/quarkus-app/*.jar")).extracting(p -> p.getFileName().toString())
                 .containsExactly("quarkus-run.jar");
         assertThat(MODULE.resolve("target/quarkus-app/app")).isDirectoryContaining("glob:**/sniproxy-proxy-*.jar");
-        assertThat(d.env("JAVA_APP_JAR")).isEqualTo("/deployments/quarkus-run.jar");
-        assertThat(d.env("JAVA_OPTS_APPEND")).contains("--add-opens java.base/java.lang=ALL-UNNAMED");
+        // The image starts through the launcher the build put beside the jar (bin/sniproxy).
+        assertThat(d.entrypoint()).containsExactly("/deployments/bin/sniproxy");
+        assertThat(MODULE.resolve("target/quarkus-app/bin/sniproxy")).isExecutable()
+                .hasSameTextualContentAs(MODULE.resolve("../bin/sniproxy"));
     }
 
     /**
-     * Lays the fast-jar out as Dockerfile.jvm's COPY lines do, starts it with the image's JVM options
-     * and the config named by SNIPROXY_CONFIG (as in the GitOps example), and waits for readiness
-     * and one routed request: the image's file layout and flags start a working proxy.
+     * Lays the fast-jar out as Dockerfile.jvm's COPY lines do (modes and times kept, as COPY keeps
+     * them), starts the image's ENTRYPOINT with the config named by SNIPROXY_CONFIG (as in the
+     * GitOps example), and waits for readiness and one routed request: the image's file layout and
+     * launcher start a working proxy.
      */
     @Test
     @DisabledIfSystemProperty(named = "quarkus.native.enabled", matches = "true",
@@ -89,7 +93,7 @@ class DockerfilesIT {
                 if (Files.isDirectory(src)) {
                     copyTree(src, dest);
                 } else {
-                    Files.copy(src, dest.resolve(src.getFileName().toString()));
+                    Files.copy(src, dest.resolve(src.getFileName().toString()), StandardCopyOption.COPY_ATTRIBUTES);
                 }
             }
         }
@@ -107,13 +111,13 @@ class DockerfilesIT {
                     backend: 127.0.0.1:%d
                 """.formatted(management), ports));
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(Arrays.asList(d.env("JAVA_OPTS_APPEND").trim().split("\\s+")));
-        command.addAll(List.of("-Dquarkus.management.port=" + management, "-Dquarkus.management.host=127.0.0.1",
-                "-jar", image.resolve(d.env("JAVA_APP_JAR").substring(1)).toString()));
+        d.entrypoint().forEach(e -> command.add(image.resolve(e.substring(1)).toString()));
+        command.addAll(List.of("-Dquarkus.management.port=" + management, "-Dquarkus.management.host=127.0.0.1"));
         Path log = image.resolve("proxy.log");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("SNIPROXY_CONFIG", config.toString());
+        // The image's JDK is the one on its JAVA_HOME; here, the JDK running this test.
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         Process proxy = pb.start();
         try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
             HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + management + "/q/health/ready"))
@@ -146,7 +150,7 @@ class DockerfilesIT {
                 if (Files.isDirectory(p)) {
                     Files.createDirectories(target);
                 } else {
-                    Files.copy(p, target);
+                    Files.copy(p, target, StandardCopyOption.COPY_ATTRIBUTES);
                 }
             }
         }
@@ -270,6 +274,14 @@ class DockerfilesIT {
             return instructions.stream().filter(i -> i.startsWith("ENV " + name + "="))
                     .map(i -> i.substring(("ENV " + name + "=").length()).replace("\"", "")).reduce((a, b) -> b)
                     .orElse("");
+        }
+
+        /** The exec form's words ({@code ENTRYPOINT [ "a", "b" ]}). */
+        List<String> entrypoint() {
+            return instructions.stream().filter(i -> i.startsWith("ENTRYPOINT ")).reduce((a, b) -> b)
+                    .map(i -> i.substring("ENTRYPOINT ".length()).strip().replaceAll("^\\[|]$", ""))
+                    .map(json -> Arrays.stream(json.split(",")).map(w -> w.strip().replace("\"", "")).toList())
+                    .orElse(List.of());
         }
 
         String lastUser() {

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -23,8 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The packaged fast-jar as an operator runs it: started with {@code java -jar … --config FILE},
- * reloaded with SIGHUP, drained with SIGTERM. Runs in failsafe, after {@code package}.
+ * The packaged fast-jar as an operator runs it: started with {@code java -jar … --config FILE} or
+ * the launcher {@code bin/sniproxy}, reloaded with SIGHUP, drained with SIGTERM. Runs in failsafe, after {@code package}.
  */
 class PackagedProcessIT {
 
@@ -147,6 +148,48 @@ class PackagedProcessIT {
                 assertThat(proxy.log()).contains("drain bound reached: closing 1 open connection(s)");
             }
         }
+    }
+
+    /**
+     * The README's start command, {@code bin/sniproxy --config FILE -Dprop=value}: the launcher
+     * execs the JVM (the PID we started is the JVM serving the proxy, so SIGTERM reaches it), a -D
+     * after the proxy's arguments still goes to the JVM, and the JVM runs with the settings the
+     * benchmarks chose, as the JVM itself reports them.
+     */
+    @Test
+    void theLauncherExecsTheJvmWithTheBenchmarkedSettingsAndServes() throws Exception {
+        int port = ProxyProcess.freePort();
+        Path file = dir.resolve("sniproxy.yaml");
+        try (TlsEchoServer blue = new TlsEchoServer("blue")) {
+            Files.writeString(file, config(port, blue.address(), "5s"));
+            try (ProxyProcess proxy = ProxyProcess.launch(file, "-Dsniproxy.reload.poll-millis=3600000")) {
+                assertThat(exchange(port, "a")).isEqualTo("blue:a");
+
+                Path java = Path.of(System.getProperty("java.home"), "bin", "java").toRealPath();
+                assertThat(Path.of("/proc/" + proxy.pid() + "/exe").toRealPath()).as("the started PID is the JVM").isEqualTo(java);
+                List<String> flags = List.of(jcmd(proxy.pid(), "VM.flags").split("\\s+"));
+                assertThat(flags).contains("-XX:+UseSerialGC", "-XX:NewSize=" + 24 * 1024 * 1024,
+                        "-XX:MaxRAMPercentage=50.000000");
+                if (Runtime.version().feature() >= 25) {
+                    assertThat(flags).contains("-XX:+UseCompactObjectHeaders");
+                }
+                assertThat(jcmd(proxy.pid(), "VM.system_properties")).contains("sniproxy.reload.poll-millis=3600000");
+                assertThat(proxy.log()).doesNotContain("WARNING");
+
+                proxy.signal("TERM");
+                assertThat(proxy.awaitExit(Duration.ofSeconds(30))).as("SIGTERM to the started PID stops the proxy").isTrue();
+                assertThat(proxy.log()).contains("stopped");
+            }
+        }
+    }
+
+    private static String jcmd(long pid, String command) throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                String.valueOf(pid), command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("jcmd %s: %s", command, out).isZero();
+        return out;
     }
 
     private static boolean accepts(int port) {

@@ -18,12 +18,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The packaged proxy started exactly as a user starts it: {@code java -jar quarkus-run.jar --config FILE},
- * with no extra JVM flags (the manifest carries the add-opens). Output goes to a log file the
- * tests read; {@link #close} always kills the process.
+ * with no extra JVM flags (the manifest carries the add-opens), or through the launcher
+ * {@code bin/sniproxy}. Output goes to a log file the tests read; {@link #close} always kills the process.
  */
 final class ProxyProcess implements AutoCloseable {
 
     static final Path JAR = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
+    /** The repository's launcher (the module directory is the working directory of failsafe). */
+    static final Path LAUNCHER = Path.of("../bin/sniproxy").toAbsolutePath().normalize();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final Process process;
@@ -49,8 +51,27 @@ final class ProxyProcess implements AutoCloseable {
         cmd.add("-Dquarkus.management.port=" + management);
         cmd.addAll(List.of(jvmProperties));
         cmd.addAll(List.of("-jar", JAR.toString(), "--config", config.toString()));
+        return start(new ProcessBuilder(cmd), config, management, expectedReadyStatus);
+    }
+
+    /**
+     * Starts the way the README says: {@code bin/sniproxy --config FILE -Dprop=value ...} from the
+     * repository, with this test's JDK as {@code JAVA_HOME}; waits until readiness is UP.
+     */
+    static ProxyProcess launch(Path config, String... properties) throws IOException {
+        int management = freePort();
+        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString(), "--config", config.toString(),
+                "-Dquarkus.management.port=" + management));
+        cmd.addAll(List.of(properties));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        return start(pb, config, management, 200);
+    }
+
+    private static ProxyProcess start(ProcessBuilder pb, Path config, int management, int expectedReadyStatus)
+            throws IOException {
         Path log = Files.createTempFile(config.getParent(), "proxy", ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
         ProxyProcess proxy = new ProxyProcess(p, log, management);
         try {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
