@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.sniproxy.proxy.tcp.Outcome;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
@@ -59,8 +58,13 @@ public final class ProxyMetrics {
         private final Counter upstream;
         private final Counter downstream;
         private final Timer connect;
+        private final MeterRegistry registry;
+        private final String listener;
+        private final Map<String, Counter> acceptErrors = new ConcurrentHashMap<>();
 
         ListenerMeters(MeterRegistry registry, String listener) {
+            this.registry = registry;
+            this.listener = listener;
             Gauge.builder("sniproxy.connections.active", active, AtomicInteger::get)
                     .description("Client connections currently open").tag("listener", listener).register(registry);
             for (Outcome o : Outcome.values()) {
@@ -76,6 +80,17 @@ public final class ProxyMetrics {
                     .tag("listener", listener)
                     .serviceLevelObjectives(CONNECT_BUCKETS)
                     .register(registry);
+        }
+
+        /**
+         * {@code sniproxy_accept_errors_total{listener,reason}}: the OS refused to hand over an
+         * accepted connection ({@code emfile}, {@code enfile}, {@code enobufs}, {@code other}).
+         * Created at the first error, so a healthy listener exports no such series.
+         */
+        public void acceptError(String reason) {
+            acceptErrors.computeIfAbsent(reason, r -> Counter.builder("sniproxy.accept.errors")
+                    .description("Accepts the OS refused, by errno").tags("listener", listener, "reason", r)
+                    .register(registry)).increment();
         }
 
         public AtomicInteger active() {

@@ -10,6 +10,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import io.sniproxy.config.Listener;
+import io.sniproxy.proxy.metrics.Outcome;
 import io.sniproxy.proxy.metrics.ProxyMetrics.ListenerMeters;
 import io.sniproxy.proxy.metrics.ProxyMetrics.UdpMeters;
 import io.sniproxy.proxy.runtime.ServerContext;
@@ -82,7 +83,7 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
             content.release();
             udp.drop(d.reason().label(), 1);
             if (d.reason() == DropReason.BAD_HELLO) {
-                meters.outcome(io.sniproxy.proxy.tcp.Outcome.BAD_HELLO);
+                meters.outcome(Outcome.BAD_HELLO);
             }
             return;
         }
@@ -94,7 +95,7 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
         if (!budget.tryAcquire(snapshot.config().limits().maxUdpSessions())) {
             content.release();
             udp.drop(DropReason.SESSION_LIMIT.label(), 1);
-            meters.outcome(io.sniproxy.proxy.tcp.Outcome.REFUSED_LIMIT);
+            meters.outcome(Outcome.REFUSED_LIMIT);
             return;
         }
         QuicSession session = new QuicSession(this, sender, snapshot, listener, decoder, crypto);
@@ -105,7 +106,7 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         for (QuicSession s : new ArrayList<>(sessions.values())) {
-            s.close(null, "listener socket closed", DropReason.BACKEND_FAILED);
+            s.close(Outcome.DRAINED, "listener socket closed", DropReason.BACKEND_FAILED);
         }
     }
 

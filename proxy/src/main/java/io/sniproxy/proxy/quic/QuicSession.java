@@ -15,14 +15,15 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.sniproxy.config.Listener;
 import io.sniproxy.config.Protocol;
+import io.sniproxy.proxy.fd.FdExhaustion;
+import io.sniproxy.proxy.metrics.Outcome;
 import io.sniproxy.proxy.route.BackendTarget;
 import io.sniproxy.proxy.route.RoutingRefusal;
-import io.sniproxy.proxy.runtime.AccessLogger;
+import io.sniproxy.proxy.runtime.ConnectionLedger;
 import io.sniproxy.proxy.runtime.ConnectionRegistry;
 import io.sniproxy.proxy.runtime.Snapshot;
 import io.sniproxy.proxy.sniff.ClientHelloParser;
 import io.sniproxy.proxy.sniff.SniffResult;
-import io.sniproxy.proxy.tcp.Outcome;
 import io.vertx.core.AsyncResult;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -39,7 +40,10 @@ import java.util.concurrent.TimeUnit;
  * them, and backend replies go back from the listener's own socket. A single timer per session
  * (the hello deadline, then {@code timeouts.udpSession} of silence both ways, re-armed for the
  * remainder) ends it. Every path ends in {@link #close}, which cancels the timer, releases the
- * buffer, closes the backend socket and gives the session slot back, once.
+ * buffer, closes the backend socket and closes the {@link ConnectionLedger} (outcome once, slot,
+ * access log) — the same books a TCP connection keeps. {@code backend} stays null when the OS
+ * refuses the session a socket (EMFILE, ENFILE, ENOBUFS): that ends this session as
+ * {@code fd_limit}, and {@link #close} never throws.
  *
  * <p>Everything runs on the listener socket's event loop; the backend socket is registered there too.
  */
@@ -58,20 +62,14 @@ final class QuicSession implements ConnectionRegistry.Closeable {
     private final Listener listener;
     private final QuicInitialDecoder decoder;
     private final CryptoReassembler crypto;
-    private final long startNanos = System.nanoTime();
+    private final ConnectionLedger ledger;
     private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
 
     private State state = State.PENDING;
     private int pendingBytes;
     private Channel backend;
     private ScheduledFuture<?> timer;
-    private long lastActivityNanos = startNanos;
-    private long bytesUp;
-    private long bytesDown;
-    private boolean outcomeRecorded;
-    private String outcomeLabel;
-    private String name;
-    private String backendLabel;
+    private long lastActivityNanos = System.nanoTime();
 
     QuicSession(QuicDatagramHandler owner, InetSocketAddress client, Snapshot snapshot, Listener listener,
             QuicInitialDecoder decoder, CryptoReassembler crypto) {
@@ -81,6 +79,12 @@ final class QuicSession implements ConnectionRegistry.Closeable {
         this.listener = listener;
         this.decoder = decoder;
         this.crypto = crypto;
+        // What start() takes (the gauge, the drain registry, the listener's slot) this gives back.
+        this.ledger = new ConnectionLedger(owner.server(), owner.meters(), snapshot, listener.name(), client, () -> {
+            owner.udp().sessions().decrementAndGet();
+            owner.server().registry().untrack(this);
+            owner.sessionClosed(this);
+        });
     }
 
     InetSocketAddress client() {
@@ -167,7 +171,7 @@ final class QuicSession implements ConnectionRegistry.Closeable {
 
     private void route(Optional<String> hostname) {
         state = State.ROUTING;
-        name = hostname.orElse(null);
+        ledger.name(hostname.orElse(null));
         cancelTimer();
         long connectMillis = snapshot.config().timeouts().connect().toMillis();
         long started = System.nanoTime();
@@ -187,18 +191,24 @@ final class QuicSession implements ConnectionRegistry.Closeable {
                 close(r.outcome(), r.getMessage(),
                         r.outcome() == Outcome.NO_ROUTE ? DropReason.NO_ROUTE : DropReason.BACKEND_FAILED);
             } else {
-                close(Outcome.CONNECT_FAILED, describe(ar.cause()), DropReason.BACKEND_FAILED);
+                close(failure(ar.cause()), describe(ar.cause()), DropReason.BACKEND_FAILED);
             }
             return;
         }
         BackendTarget target = ar.result();
-        backendLabel = target.label();
+        ledger.backend(target.label());
         ChannelFuture f = new Bootstrap()
                 .group(owner.loop())
-                .channel(owner.server().transport().datagramChannel())
+                .channelFactory(owner.server().transport().backendDatagrams())
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
                 .handler(new BackendHandler())
                 .connect(target.address());
+        if (!f.channel().isRegistered()) {
+            // No socket (EMFILE, ENFILE, ENOBUFS): Netty hands back a channel without an event loop.
+            close(failure(f.cause()), "backend socket for " + target.address() + ": " + describe(f.cause()),
+                    DropReason.BACKEND_FAILED);
+            return;
+        }
         backend = f.channel();
         f.addListener((ChannelFutureListener) done -> onConnected(done, target, started));
     }
@@ -209,12 +219,12 @@ final class QuicSession implements ConnectionRegistry.Closeable {
             return;
         }
         if (!done.isSuccess()) {
-            close(Outcome.CONNECT_FAILED, "backend socket for " + target.address() + ": " + describe(done.cause()),
+            close(failure(done.cause()), "backend socket for " + target.address() + ": " + describe(done.cause()),
                     DropReason.BACKEND_FAILED);
             return;
         }
-        owner.meters().connectTime(System.nanoTime() - started);
-        recordOutcome(Outcome.ROUTED);
+        ledger.connectTime(System.nanoTime() - started);
+        ledger.outcome(Outcome.ROUTED);
         cancelTimer();
         state = State.FORWARDING;
         for (ByteBuf b; (b = pending.poll()) != null; ) {
@@ -237,8 +247,7 @@ final class QuicSession implements ConnectionRegistry.Closeable {
     }
 
     private void countUp(int n) {
-        bytesUp += n;
-        owner.meters().bytes(n, 0);
+        ledger.up(n);
         owner.udp().upstream();
     }
 
@@ -250,9 +259,7 @@ final class QuicSession implements ConnectionRegistry.Closeable {
                 ReferenceCountUtil.release(msg);
                 return;
             }
-            int n = content.readableBytes();
-            bytesDown += n;
-            owner.meters().bytes(0, n);
+            ledger.down(content.readableBytes());
             owner.udp().downstream();
             lastActivityNanos = System.nanoTime();
             owner.reply(content, client);
@@ -266,12 +273,12 @@ final class QuicSession implements ConnectionRegistry.Closeable {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // ICMP port unreachable on the connected socket: the backend is not there (any more).
-            close(null, "backend: " + describe(cause), DropReason.BACKEND_FAILED);
+            close(Outcome.CONNECT_FAILED, "backend: " + describe(cause), DropReason.BACKEND_FAILED);
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            close(null, "backend socket closed", DropReason.BACKEND_FAILED);
+            close(Outcome.CONNECT_FAILED, "backend socket closed", DropReason.BACKEND_FAILED);
         }
     }
 
@@ -287,7 +294,7 @@ final class QuicSession implements ConnectionRegistry.Closeable {
         long limit = snapshot.config().timeouts().udpSession().toNanos();
         long quiet = System.nanoTime() - lastActivityNanos;
         if (quiet >= limit) {
-            close(null, "no datagram either way for " + snapshot.config().timeouts().udpSession(), null);
+            close(Outcome.ROUTED, "no datagram either way for " + snapshot.config().timeouts().udpSession(), null);
         } else {
             scheduleExpiryCheck(limit - quiet);
         }
@@ -298,7 +305,7 @@ final class QuicSession implements ConnectionRegistry.Closeable {
     /**
      * Ends the session on every path, once.
      *
-     * @param outcome the routing outcome, or null when it was already recorded
+     * @param outcome counted unless the session already has one (a forwarding session stays routed)
      * @param drop    why the datagrams still buffered reach no backend (counted per datagram)
      */
     void close(Outcome outcome, String reason, DropReason drop) {
@@ -307,7 +314,6 @@ final class QuicSession implements ConnectionRegistry.Closeable {
         }
         state = State.CLOSED;
         cancelTimer();
-        recordOutcome(outcome != null ? outcome : Outcome.BAD_HELLO);
         int dropped = pending.size();
         for (ByteBuf b; (b = pending.poll()) != null; ) {
             b.release();
@@ -320,26 +326,18 @@ final class QuicSession implements ConnectionRegistry.Closeable {
         if (backend != null) {
             backend.close();
         }
-        owner.udp().sessions().decrementAndGet();
-        owner.server().registry().untrack(this);
-        owner.sessionClosed(this);
-        owner.server().accessLog().log(snapshot, new AccessLogger.Entry(String.valueOf(client), listener.name(),
-                name, backendLabel, outcomeLabel, reason, bytesUp, bytesDown,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos)));
+        ledger.close(outcome, reason);
     }
 
     /** The drain bound was reached (any thread): end it on its own loop. */
     @Override
     public void forceClose(String reason) {
-        onLoop(() -> close(state == State.FORWARDING ? null : Outcome.TIMEOUT, reason, DropReason.DRAINING));
+        onLoop(() -> close(Outcome.DRAINED, reason, DropReason.DRAINING));
     }
 
-    private void recordOutcome(Outcome outcome) {
-        if (!outcomeRecorded) {
-            outcomeRecorded = true;
-            outcomeLabel = outcome.label();
-            owner.meters().outcome(outcome);
-        }
+    /** The OS refusing a socket is the fd limit, anything else a backend failure. */
+    private static Outcome failure(Throwable cause) {
+        return FdExhaustion.is(cause) ? Outcome.FD_LIMIT : Outcome.CONNECT_FAILED;
     }
 
     private void cancelTimer() {

@@ -5,8 +5,8 @@ import io.sniproxy.config.Listener;
 import io.sniproxy.config.Protocol;
 import io.sniproxy.config.ProxyProtocol;
 import io.sniproxy.config.Route;
-import io.sniproxy.proxy.runtime.Snapshot;
-import io.sniproxy.proxy.tcp.Outcome;
+import io.sniproxy.proxy.fd.FdExhaustion;
+import io.sniproxy.proxy.metrics.Outcome;
 import io.sniproxy.route.Hostnames;
 import io.vertx.core.Future;
 import java.net.InetAddress;
@@ -32,7 +32,7 @@ public final class BackendSelector {
      * @param hostname the SNI or Host the client sent, normalised; empty when it sent none
      * @return the target, or a failed future with a {@link RoutingRefusal} (no stack trace)
      */
-    public Future<BackendTarget> select(Snapshot snapshot, Listener listener, Protocol protocol,
+    public Future<BackendTarget> select(RoutingView snapshot, Listener listener, Protocol protocol,
             Optional<String> hostname) {
         Optional<Route> route = hostname.flatMap(h -> snapshot.routes().match(h, protocol));
         Backend backend;
@@ -51,7 +51,7 @@ public final class BackendSelector {
         if (backend instanceof Backend.Static s) {
             int port = s.address().portOr(listener.port());
             return resolver.resolve(s.address().host())
-                    .recover(e -> refuse(Outcome.CONNECT_FAILED, "cannot resolve backend '" + s.address().host()
+                    .recover(e -> refuse(resolveFailure(e), "cannot resolve backend '" + s.address().host()
                             + "': " + e.getMessage()))
                     .compose(address -> permit(snapshot, new InetSocketAddress(address, port), tcp, proxyProtocol,
                             s.address().toString(), true));
@@ -68,12 +68,12 @@ public final class BackendSelector {
         }
         boolean allowPrivate = snapshot.config().security().allowPrivateBackends();
         return resolver.resolve(name)
-                .recover(e -> refuse(Outcome.CONNECT_FAILED, "cannot resolve '" + name + "': " + e.getMessage()))
+                .recover(e -> refuse(resolveFailure(e), "cannot resolve '" + name + "': " + e.getMessage()))
                 .compose(address -> permit(snapshot, new InetSocketAddress(address, listener.port()), tcp,
                         proxyProtocol, name + ":" + listener.port(), allowPrivate));
     }
 
-    private static Future<BackendTarget> permit(Snapshot snapshot, InetSocketAddress target, boolean tcp,
+    private static Future<BackendTarget> permit(RoutingView snapshot, InetSocketAddress target, boolean tcp,
             ProxyProtocol proxyProtocol, String label, boolean allowPrivate) {
         if (snapshot.selfLoop().isOwnListener(target, tcp)) {
             return refuse(Outcome.NO_ROUTE, label + " (" + target + ") is one of the proxy's own listeners");
@@ -87,6 +87,11 @@ public final class BackendSelector {
             }
         }
         return Future.succeededFuture(new BackendTarget(target, proxyProtocol, label));
+    }
+
+    /** A DNS query that found no socket to send from is the fd limit, not a missing name. */
+    private static Outcome resolveFailure(Throwable e) {
+        return FdExhaustion.is(e) ? Outcome.FD_LIMIT : Outcome.CONNECT_FAILED;
     }
 
     private static <T> Future<T> refuse(Outcome outcome, String reason) {

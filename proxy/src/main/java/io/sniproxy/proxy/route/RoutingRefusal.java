@@ -1,6 +1,6 @@
 package io.sniproxy.proxy.route;
 
-import io.sniproxy.proxy.tcp.Outcome;
+import io.sniproxy.proxy.metrics.Outcome;
 
 /** A connection that must not reach any backend, and why. Not an error of ours: no stack trace. */
 public final class RoutingRefusal extends RuntimeException {

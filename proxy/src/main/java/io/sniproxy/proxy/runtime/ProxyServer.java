@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 import org.jboss.logging.Logger;
 
 /**
@@ -34,9 +35,15 @@ public final class ProxyServer {
     private volatile boolean draining;
 
     public ProxyServer(Vertx vertx, ProxyMetrics metrics, HostResolver resolver, List<ListenerFactory> factories) {
+        this(vertx, metrics, resolver, factories, UnaryOperator.identity());
+    }
+
+    /** @param transport adjusts the transport found for Vert.x's event loops (tests: failing backend sockets) */
+    public ProxyServer(Vertx vertx, ProxyMetrics metrics, HostResolver resolver, List<ListenerFactory> factories,
+            UnaryOperator<Transport> transport) {
         this.factories = List.copyOf(factories);
-        this.context = new ServerContext(vertx, Transport.of(vertx.nettyEventLoopGroup()), this::snapshot,
-                new BackendSelector(resolver), new ConnectionRegistry(), metrics, new AccessLogger());
+        this.context = new ServerContext(vertx, transport.apply(Transport.of(vertx.nettyEventLoopGroup())),
+                this::snapshot, new BackendSelector(resolver), new ConnectionRegistry(), metrics, new AccessLogger());
     }
 
     public Snapshot snapshot() {

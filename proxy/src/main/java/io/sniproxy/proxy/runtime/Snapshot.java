@@ -4,6 +4,7 @@ import io.sniproxy.config.Listener;
 import io.sniproxy.config.ProxyConfig;
 import java.util.HashMap;
 import java.util.Map;
+import io.sniproxy.proxy.route.RoutingView;
 import io.sniproxy.proxy.route.SelfLoopGuard;
 import io.sniproxy.route.RouteTable;
 
@@ -13,7 +14,7 @@ import io.sniproxy.route.RouteTable;
  * changes a connection midway. Build it off the event loop (the guard lists interface addresses).
  */
 public record Snapshot(long generation, ProxyConfig config, RouteTable routes, SelfLoopGuard selfLoop,
-        Map<String, Listener> listenersByName) {
+        Map<String, Listener> listenersByName) implements RoutingView {
 
     public static Snapshot of(long generation, ProxyConfig config) {
         Map<String, Listener> byName = new HashMap<>();

@@ -18,10 +18,12 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.sniproxy.config.Listener;
 import io.sniproxy.config.Protocol;
 import io.sniproxy.config.Timeouts;
+import io.sniproxy.proxy.fd.FdExhaustion;
+import io.sniproxy.proxy.metrics.Outcome;
 import io.sniproxy.proxy.metrics.ProxyMetrics.ListenerMeters;
 import io.sniproxy.proxy.route.BackendTarget;
 import io.sniproxy.proxy.route.RoutingRefusal;
-import io.sniproxy.proxy.runtime.AccessLogger;
+import io.sniproxy.proxy.runtime.ConnectionLedger;
 import io.sniproxy.proxy.runtime.ConnectionRegistry;
 import io.sniproxy.proxy.runtime.ServerContext;
 import io.sniproxy.proxy.runtime.Snapshot;
@@ -39,8 +41,12 @@ import java.util.concurrent.TimeUnit;
  * One client connection: {@code READING_HELLO → CONNECTING → PIPING → CLOSED}. It is the client
  * channel's handler and owns the backend channel; every path, success or failure, ends in
  * {@link #close}, which cancels the timer, closes both sockets, releases the buffered hello and
- * records the outcome exactly once. All state is touched only on the client's event loop (the
- * backend channel is registered on the same loop).
+ * closes the {@link ConnectionLedger} (outcome once, slot, access log). All state is touched only
+ * on the client's event loop (the backend channel is registered on the same loop).
+ *
+ * <p>{@code backend} is null until a socket exists: when the OS refuses one (EMFILE, ENFILE,
+ * ENOBUFS) Netty hands back a channel that was never registered, and such a channel is never kept
+ * (closing it would throw). So {@link #close} never throws and always reaches the client's socket.
  *
  * <p>A FIN is passed on, not turned into a close: once a side has sent its last byte, what was read
  * from it is flushed to the other side and that side's output is shut down, while the other
@@ -61,32 +67,29 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
 
     private final ServerContext server;
     private final Listener listener;
-    private final ListenerMeters meters;
     private final Snapshot snapshot;
     private final Channel client;
-    private final long startNanos = System.nanoTime();
+    private final ConnectionLedger ledger;
 
     private State state = State.READING_HELLO;
     private ByteBuf hello;
     private Channel backend;
     private int connectAttempts;
     private ScheduledFuture<?> timer;
-    private long lastActivityNanos = startNanos;
-    private long bytesUp;
-    private long bytesDown;
+    private long lastActivityNanos = System.nanoTime();
     private boolean clientEof; // a FIN from the client before the backend was connected, passed on after
-    private boolean outcomeRecorded;
-    private String outcomeLabel = "closed";
     private Protocol sniffed;
-    private String name;
-    private String backendLabel;
 
     ProxyConnection(ServerContext server, Listener listener, ListenerMeters meters, Snapshot snapshot, Channel client) {
         this.server = server;
         this.listener = listener;
-        this.meters = meters;
         this.snapshot = snapshot;
         this.client = client;
+        // The slot and the gauge were taken by the acceptor (TcpListenerFactory) just before.
+        this.ledger = new ConnectionLedger(server, meters, snapshot, listener.name(), client.remoteAddress(), () -> {
+            meters.active().decrementAndGet();
+            server.registry().release(this);
+        });
     }
 
     // ---- client side -------------------------------------------------------------------------
@@ -109,9 +112,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         ByteBuf in = (ByteBuf) msg;
         switch (state) {
             case PIPING -> {
-                int n = in.readableBytes();
-                bytesUp += n;
-                meters.bytes(n, 0);
+                ledger.up(in.readableBytes());
                 lastActivityNanos = System.nanoTime();
                 backend.write(in, backend.voidPromise());
                 if (!backend.isWritable()) {
@@ -125,7 +126,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
             case CONNECTING -> {
                 cumulate(in); // TLS: early data after the hello (auto-read stays on); HTTP: a read in flight
                 if (hello.readableBytes() > 2 * snapshot.config().limits().maxClientHelloBytes()) {
-                    close(null, "client sent too much before the backend connected");
+                    close(Outcome.TOO_LARGE, "client sent more than twice limits.maxClientHelloBytes before the backend connected");
                 }
             }
             case CLOSED -> in.release();
@@ -150,7 +151,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
             switch (state) {
-                case READING_HELLO -> close(Outcome.BAD_HELLO, "client closed before the hello was complete");
+                case READING_HELLO -> close(Outcome.CLIENT_CLOSED, "client closed before the hello was complete");
                 case CONNECTING -> clientEof = true;
                 case PIPING -> passOnEof(backend, true);
                 case CLOSED -> { }
@@ -161,24 +162,21 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         switch (state) {
-            case READING_HELLO -> close(Outcome.BAD_HELLO, "client closed before the hello was complete");
-            case CONNECTING -> close(Outcome.CONNECT_FAILED, "client closed while the backend was connecting");
-            default -> close(null, "client closed");
+            case READING_HELLO -> close(Outcome.CLIENT_CLOSED, "client closed before the hello was complete");
+            case CONNECTING -> close(Outcome.CLIENT_CLOSED, "client closed while the backend was connecting");
+            default -> close(Outcome.ROUTED, "client closed");
         }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        close(state == State.READING_HELLO ? Outcome.BAD_HELLO : null, "client: " + describe(cause));
+        // An I/O error on the client's socket (a reset): before routing, the client went away.
+        close(state == State.PIPING ? Outcome.ROUTED : Outcome.CLIENT_CLOSED, "client: " + describe(cause));
     }
 
     @Override
     public void forceClose(String reason) {
-        if (client.eventLoop().inEventLoop()) {
-            close(null, reason);
-        } else {
-            client.eventLoop().execute(() -> close(null, reason));
-        }
+        onLoop(() -> close(Outcome.DRAINED, reason));
     }
 
     // ---- READING_HELLO -----------------------------------------------------------------------
@@ -247,7 +245,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
 
     private void connect(Optional<String> hostname) {
         state = State.CONNECTING;
-        name = hostname.orElse(null);
+        ledger.name(hostname.orElse(null));
         if (sniffed != Protocol.TLS) {
             // An HTTP client may stream a request body at once: hold it back until the backend is
             // there. A TLS client waits for the ServerHello, so reading on (bounded, see
@@ -272,12 +270,12 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
             if (ar.cause() instanceof RoutingRefusal r) {
                 refuse(r.outcome(), r.getMessage());
             } else {
-                refuse(Outcome.CONNECT_FAILED, describe(ar.cause()));
+                refuse(failure(ar.cause()), describe(ar.cause()));
             }
             return;
         }
         BackendTarget target = ar.result();
-        backendLabel = target.label();
+        ledger.backend(target.label());
         dial(target, started, connectMillis);
     }
 
@@ -287,7 +285,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         long remaining = Math.max(1, connectMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         ChannelFuture f = new Bootstrap()
                 .group(client.eventLoop())
-                .channel(server.transport().socketChannel())
+                .channelFactory(server.transport().backendSockets())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, remaining))
                 // TCP_NODELAY is Netty's default for socket channels: see TcpListenerFactory.
                 .option(ChannelOption.AUTO_READ, false)
@@ -295,6 +293,13 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .handler(new BackendHandler())
                 .connect(target.address());
+        if (!f.channel().isRegistered()) {
+            // No socket (EMFILE, ENFILE, ENOBUFS) or no registration: Netty closed what there was and
+            // hands back a channel without an event loop. Nothing to keep, nothing to close.
+            backend = null;
+            refuse(failure(f.cause()), "backend socket for " + target.address() + ": " + describe(f.cause()));
+            return;
+        }
         backend = f.channel();
         f.addListener((ChannelFutureListener) done -> onConnected(done, target, started, connectMillis));
     }
@@ -318,8 +323,8 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
                     + (connectAttempts > 1 ? " (" + connectAttempts + " attempts)" : ""));
             return;
         }
-        meters.connectTime(System.nanoTime() - started);
-        recordOutcome(Outcome.ROUTED);
+        ledger.connectTime(System.nanoTime() - started);
+        ledger.outcome(Outcome.ROUTED);
         cancelTimer();
         state = State.PIPING;
         ByteBuf header = ProxyProtocolHeader.encode(target.proxyProtocol(),
@@ -328,9 +333,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
             backend.write(header, backend.voidPromise());
         }
         if (hello != null) {
-            int n = hello.readableBytes();
-            bytesUp += n;
-            meters.bytes(n, 0);
+            ledger.up(hello.readableBytes());
             backend.write(hello, backend.voidPromise());
             hello = null; // ownership passed to the backend channel
         }
@@ -354,9 +357,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
                 return;
             }
             ByteBuf in = (ByteBuf) msg;
-            int n = in.readableBytes();
-            bytesDown += n;
-            meters.bytes(0, n);
+            ledger.down(in.readableBytes());
             lastActivityNanos = System.nanoTime();
             client.write(in, client.voidPromise());
             if (!client.isWritable()) {
@@ -388,14 +389,14 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
             if (state == State.PIPING) {
-                close(null, "backend closed");
+                close(Outcome.ROUTED, "backend closed");
             }
         }
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             if (state == State.PIPING) {
-                close(null, "backend: " + describe(cause));
+                close(Outcome.ROUTED, "backend: " + describe(cause));
             } else {
                 ctx.close(); // connect failures are handled by onConnected
             }
@@ -415,9 +416,9 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
                 return;
             }
             if (!f.isSuccess()) {
-                close(null, (upstream ? "backend: " : "client: ") + describe(f.cause()));
+                close(Outcome.ROUTED, (upstream ? "backend: " : "client: ") + describe(f.cause()));
             } else if (from.isOutputShutdown()) { // the other direction is done already
-                close(null, "both sides closed");
+                close(Outcome.ROUTED, "both sides closed");
             } else {
                 ((DuplexChannel) to).shutdownOutput();
             }
@@ -436,7 +437,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         long idle = snapshot.config().timeouts().idle().toNanos();
         long quiet = System.nanoTime() - lastActivityNanos;
         if (quiet >= idle) {
-            close(null, "idle for " + snapshot.config().timeouts().idle());
+            close(Outcome.ROUTED, "idle for " + snapshot.config().timeouts().idle());
         } else {
             scheduleIdleCheck(idle - quiet);
         }
@@ -449,15 +450,20 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         ByteBuf farewell = null;
         if (sniffed == Protocol.HTTP && client.isActive()) {
             farewell = switch (outcome) {
-                case NO_ROUTE -> name == null
+                case NO_ROUTE -> ledger.name() == null
                         ? Refusals.http(client.alloc(), 400, "Bad Request", "No Host header and no default backend.")
                         : Refusals.http(client.alloc(), 421, "Misdirected Request", "No route for this host.");
                 case BAD_HELLO -> Refusals.http(client.alloc(), 400, "Bad Request", "Malformed request head.");
                 case CONNECT_FAILED -> Refusals.http(client.alloc(), 502, "Bad Gateway", "Backend unreachable.");
+                case FD_LIMIT -> Refusals.http(client.alloc(), 503, "Service Unavailable", "Proxy at its connection limit.");
                 default -> null;
             };
-        } else if (sniffed == Protocol.TLS && outcome == Outcome.NO_ROUTE && name != null && client.isActive()) {
-            farewell = Refusals.tlsUnrecognizedName(client.alloc());
+        } else if (sniffed == Protocol.TLS && client.isActive()) {
+            if (outcome == Outcome.NO_ROUTE && ledger.name() != null) {
+                farewell = Refusals.tlsUnrecognizedName(client.alloc());
+            } else if (outcome == Outcome.FD_LIMIT) {
+                farewell = Refusals.tlsInternalError(client.alloc());
+            }
         }
         close(outcome, reason, farewell);
     }
@@ -466,6 +472,11 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         close(outcome, reason, null);
     }
 
+    /**
+     * The one end of every path; never throws, so the client's socket is always closed.
+     *
+     * @param outcome counted unless the connection already has one (a routed one stays routed)
+     */
     private void close(Outcome outcome, String reason, ByteBuf farewell) {
         if (state == State.CLOSED) {
             if (farewell != null) {
@@ -475,11 +486,6 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         }
         state = State.CLOSED;
         cancelTimer();
-        if (outcome != null) {
-            recordOutcome(outcome);
-        } else if (!outcomeRecorded) {
-            recordOutcome(Outcome.BAD_HELLO);
-        }
         if (hello != null) {
             hello.release();
             hello = null;
@@ -497,21 +503,12 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         } else {
             client.close();
         }
-        meters.active().decrementAndGet();
-        server.registry().release(this);
-        if (snapshot.config().accessLog().enabled()) { // the entry's strings are not free: build it only when wanted
-            server.accessLog().log(snapshot, new AccessLogger.Entry(String.valueOf(client.remoteAddress()),
-                    listener.name(), name, backendLabel, outcomeLabel, reason, bytesUp, bytesDown,
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos)));
-        }
+        ledger.close(outcome, reason);
     }
 
-    private void recordOutcome(Outcome outcome) {
-        if (!outcomeRecorded) {
-            outcomeRecorded = true;
-            outcomeLabel = outcome.label();
-            meters.outcome(outcome);
-        }
+    /** A failure to get a backend: the OS refusing a socket is the fd limit, anything else a connect failure. */
+    private static Outcome failure(Throwable cause) {
+        return FdExhaustion.is(cause) ? Outcome.FD_LIMIT : Outcome.CONNECT_FAILED;
     }
 
     private void cancelTimer() {

@@ -15,6 +15,14 @@ final class Refusals {
         return alloc.buffer(7).writeBytes(new byte[] {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70});
     }
 
+    /**
+     * A fatal {@code internal_error} (80) alert: the proxy cannot serve this connection now (no
+     * socket for the backend), which is not the client's fault.
+     */
+    static ByteBuf tlsInternalError(ByteBufAllocator alloc) {
+        return alloc.buffer(7).writeBytes(new byte[] {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x50});
+    }
+
     static ByteBuf http(ByteBufAllocator alloc, int status, String reasonPhrase, String body) {
         String text = "HTTP/1.1 " + status + " " + reasonPhrase + "\r\n"
                 + "Content-Type: text/plain; charset=utf-8\r\n"

@@ -2,11 +2,13 @@ package io.sniproxy.proxy.tcp;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.sniproxy.config.Listener;
 import io.sniproxy.config.Protocol;
+import io.sniproxy.proxy.metrics.Outcome;
 import io.sniproxy.proxy.metrics.ProxyMetrics.ListenerMeters;
 import io.sniproxy.proxy.runtime.ListenerFactory;
 import io.sniproxy.proxy.runtime.ServerContext;
@@ -40,6 +42,7 @@ public final class TcpListenerFactory implements ListenerFactory {
                 .channel(server.transport().serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(new AcceptErrors(listener.name(), meters))
                 // No TCP_NODELAY option: Netty already enables it on every socket channel it creates
                 // (epoll and NIO, on Linux); setting it again cost a setsockopt per connection.
                 .childOption(ChannelOption.AUTO_READ, true)
@@ -61,14 +64,28 @@ public final class TcpListenerFactory implements ListenerFactory {
         Snapshot snapshot = server.snapshot().get();
         Listener listener = snapshot.listener(bound);
         if (!server.registry().tryAcquire(snapshot.config().limits().maxConnections())) {
+            refuseAtLimit(ch, listener);
             meters.outcome(Outcome.REFUSED_LIMIT);
-            ch.close();
             return;
         }
         meters.active().incrementAndGet();
         ProxyConnection connection = new ProxyConnection(server, listener, meters, snapshot, ch);
         server.registry().register(connection);
         ch.pipeline().addLast(connection);
+    }
+
+    /**
+     * Beyond the cap no backend socket is attempted: a listener of a known protocol says so (a TLS
+     * {@code internal_error} alert, an HTTP 503), an auto listener just closes. The few bytes fit
+     * the socket's send buffer, so the close follows at once and the fd is free again.
+     */
+    private static void refuseAtLimit(Channel ch, Listener listener) {
+        switch (listener.protocol()) {
+            case TLS -> ch.writeAndFlush(Refusals.tlsInternalError(ch.alloc())).addListener(ChannelFutureListener.CLOSE);
+            case HTTP -> ch.writeAndFlush(Refusals.http(ch.alloc(), 503, "Service Unavailable",
+                    "Proxy at its connection limit.")).addListener(ChannelFutureListener.CLOSE);
+            default -> ch.close();
+        }
     }
 
     private record Running(Listener listener, List<Channel> channels) implements RunningListener {

@@ -3,6 +3,7 @@ package io.sniproxy.proxy.tcp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.sniproxy.proxy.metrics.Outcome;
 import io.sniproxy.proxy.testing.ClientHellos;
 import io.sniproxy.proxy.testing.ProxyHarness;
 import io.sniproxy.proxy.testing.RecordingServer;

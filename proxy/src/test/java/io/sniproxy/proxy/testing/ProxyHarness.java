@@ -10,6 +10,7 @@ import io.sniproxy.proxy.route.HostResolver;
 import io.sniproxy.proxy.route.VertxHostResolver;
 import io.sniproxy.proxy.runtime.ListenerFactory;
 import io.sniproxy.proxy.runtime.ProxyServer;
+import io.sniproxy.proxy.runtime.Transport;
 import io.sniproxy.proxy.tcp.TcpListenerFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * The real proxy (listeners, parsers, routing, pipes) on its own Vert.x instance, without booting
@@ -34,8 +36,8 @@ public final class ProxyHarness implements AutoCloseable {
     private final ProxyServer server;
     private final Map<String, Integer> ports;
 
-    private ProxyHarness(String yaml, Function<Vertx, HostResolver> resolver, List<ListenerFactory> extra)
-            throws Exception {
+    private ProxyHarness(String yaml, Function<Vertx, HostResolver> resolver, List<ListenerFactory> extra,
+            UnaryOperator<Transport> transport) throws Exception {
         this.ports = new HashMap<>();
         String text = substitutePorts(yaml, ports);
         ProxyConfig config = ConfigReader.read("test.yaml", text);
@@ -43,20 +45,26 @@ public final class ProxyHarness implements AutoCloseable {
         List<ListenerFactory> factories = new ArrayList<>();
         factories.add(new TcpListenerFactory());
         factories.addAll(extra);
-        server = new ProxyServer(vertx, new ProxyMetrics(registry), resolver.apply(vertx), factories);
+        server = new ProxyServer(vertx, new ProxyMetrics(registry), resolver.apply(vertx), factories, transport);
         server.start(config).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     }
 
     public static ProxyHarness start(String yaml) throws Exception {
-        return new ProxyHarness(yaml, VertxHostResolver::new, List.of());
+        return new ProxyHarness(yaml, VertxHostResolver::new, List.of(), UnaryOperator.identity());
     }
 
     public static ProxyHarness start(String yaml, HostResolver resolver) throws Exception {
-        return new ProxyHarness(yaml, v -> resolver, List.of());
+        return new ProxyHarness(yaml, v -> resolver, List.of(), UnaryOperator.identity());
     }
 
     public static ProxyHarness start(String yaml, List<ListenerFactory> extra) throws Exception {
-        return new ProxyHarness(yaml, VertxHostResolver::new, extra);
+        return new ProxyHarness(yaml, VertxHostResolver::new, extra, UnaryOperator.identity());
+    }
+
+    /** With the transport adjusted, e.g. backend sockets that the "OS" refuses ({@link RefusingSockets}). */
+    public static ProxyHarness start(String yaml, UnaryOperator<Transport> transport, List<ListenerFactory> extra)
+            throws Exception {
+        return new ProxyHarness(yaml, VertxHostResolver::new, extra, transport);
     }
 
     /** Replaces {@code ${port:NAME}} with a free port, the same one for the same NAME. */
