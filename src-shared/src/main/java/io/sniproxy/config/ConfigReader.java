@@ -56,10 +56,10 @@ public final class ConfigReader {
             // Validate even when binding found errors: the well-formed elements may break cross-field
             // rules too, and the user should see every problem in one run.
             ConfigBinder.Bound b = bound.get();
-            Map<String, YamlNode> index = new HashMap<>();
-            indexPaths(tree.get(), "", index);
+            Map<ConfigPath, YamlNode> index = new HashMap<>();
+            indexPaths(tree.get(), ConfigPath.ROOT, index);
             for (ConfigProblem p : ConfigValidator.validate(b.config(), i -> b.listenerIndex()[i], i -> b.routeIndex()[i])) {
-                YamlNode at = locate(index, p.path());
+                YamlNode at = locate(index, p.at());
                 errors.add(new ConfigError(source, at == null ? 0 : at.line(), at == null ? 0 : at.column(),
                         p.toString()));
             }
@@ -71,29 +71,52 @@ public final class ConfigReader {
         return bound.orElseThrow().config();
     }
 
-    private static void indexPaths(YamlNode node, String path, Map<String, YamlNode> index) {
+    private static void indexPaths(YamlNode node, ConfigPath path, Map<ConfigPath, YamlNode> index) {
         index.put(path, node);
         if (node instanceof YamlNode.Mapping m) {
             for (YamlNode.Entry e : m.entries().values()) {
-                indexPaths(e.value(), path.isEmpty() ? e.key() : path + "." + e.key(), index);
+                indexPaths(e.value(), path.key(e.key()), index);
             }
         } else if (node instanceof YamlNode.Sequence s) {
             for (int i = 0; i < s.items().size(); i++) {
-                indexPaths(s.items().get(i), path + "[" + i + "]", index);
+                indexPaths(s.items().get(i), path.index(i), index);
             }
         }
     }
 
-    /** The node at {@code path}, or at its nearest existing ancestor. */
-    private static YamlNode locate(Map<String, YamlNode> index, String path) {
-        String p = path;
+    /**
+     * The node at {@code path}, or at its nearest existing ancestor. A route's one backend is reported
+     * as {@code backend} but may be written {@code backends: [x]}, and the other way round: the schema's
+     * one-element form and its list stand for each other.
+     */
+    static YamlNode locate(Map<ConfigPath, YamlNode> index, ConfigPath path) {
+        ConfigPath p = path;
         while (true) {
             YamlNode n = index.get(p);
-            if (n != null || p.isEmpty()) {
+            if (n == null) {
+                n = index.get(alias(p));
+            }
+            if (n != null || p.isRoot()) {
                 return n;
             }
-            int cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
-            p = cut <= 0 ? "" : p.substring(0, cut);
+            p = p.parent();
         }
+    }
+
+    /** {@code routes[i].backend} ⇄ {@code routes[i].backends[0]}; any other path is its own alias. */
+    private static ConfigPath alias(ConfigPath p) {
+        List<ConfigPath.Segment> s = p.segments();
+        ConfigPath.Key one = new ConfigPath.Key(ConfigSchema.Routes.BACKEND.name());
+        ConfigPath.Key many = new ConfigPath.Key(ConfigSchema.Routes.BACKENDS.name());
+        if (p.indexUnder(ConfigSchema.Root.ROUTES).isEmpty()) {
+            return p;
+        }
+        if (s.size() == 3 && s.get(2).equals(one)) {
+            return p.parent().key(many.name()).index(0);
+        }
+        if (s.size() == 4 && s.get(2).equals(many) && s.get(3).equals(new ConfigPath.Index(0))) {
+            return p.parent().parent().key(one.name());
+        }
+        return p;
     }
 }

@@ -41,6 +41,17 @@ final class Hosts {
         return Hostnames.normalize(host);
     }
 
+    /** The address an IPv4 or IPv6 literal stands for; empty for a name or a malformed literal. Never looks up. */
+    static Optional<InetAddress> literal(String host) {
+        Optional<String> text = host.indexOf(':') >= 0 ? ipv6(host) : looksNumeric(host) ? ipv4(host) : Optional.empty();
+        try {
+            // Only canonical literal text reaches the JDK here, so it parses and never resolves.
+            return text.isPresent() ? Optional.of(InetAddress.getByName(text.get())) : Optional.empty();
+        } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The text of the address, as the JDK prints it, or empty when it is not a literal. */
     private static Optional<String> ipv6(String host) {
         char first = host.charAt(0);

@@ -51,7 +51,7 @@ class ConfigReaderTest {
         assertThat(c.listeners()).allSatisfy(l -> assertThat(l.address().host()).isEqualTo("127.0.0.1"));
         assertThat(c.routes()).singleElement().satisfies(r -> {
             assertThat(r.hostnames()).containsExactly("localhost");
-            assertThat(r.backend()).isEqualTo(new Backend.Static(HostPort.of("127.0.0.1", 9000)));
+            assertThat(r.backends()).containsExactly(new Backend.Static(HostPort.of("127.0.0.1", 9000)));
             assertThat(r.protocols()).containsExactly(Protocol.HTTP);
         });
         assertThat(c.security().allowPrivateBackends()).isFalse();
@@ -141,7 +141,7 @@ class ConfigReaderTest {
         assertThat(r.protocols()).isEmpty();
         assertThat(r.proxyProtocol()).isEqualTo(ProxyProtocol.NONE);
         assertThat(Protocol.values()).allSatisfy(p -> assertThat(r.appliesTo(p)).isTrue());
-        assertThat(r.backend()).isEqualTo(new Backend.Static(new HostPort("10.0.0.1", OptionalInt.empty())));
+        assertThat(r.backends()).containsExactly(new Backend.Static(new HostPort("10.0.0.1", OptionalInt.empty())));
     }
 
     @Test

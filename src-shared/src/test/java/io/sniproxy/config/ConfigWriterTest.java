@@ -106,13 +106,19 @@ class ConfigWriterTest {
                 listenerNames().list().ofMinSize(1).ofMaxSize(4).uniqueElements(),
                 Arbitraries.of("127.0.0.1", "0.0.0.0", "::1", "::", "localhost", "127.0.0.5").list().ofSize(4),
                 Arbitraries.of(Protocol.class).list().ofSize(4),
-                staticBackend().optional().list().ofSize(4))
-                .as((names, hosts, protocols, defaults) -> {
+                staticBackend().optional().list().ofSize(4),
+                Arbitraries.of(AcceptProxyProtocol.class).list().ofSize(4),
+                cidr().list().ofMinSize(1).ofMaxSize(3).uniqueElements().list().ofSize(4))
+                .as((names, hosts, protocols, defaults, accepts, trusted) -> {
                     List<Listener> out = new ArrayList<>();
                     for (int i = 0; i < names.size(); i++) {
                         // One port each keeps sockets unique; the backends below are never on loopback.
+                        // PROXY protocol in only where the validator allows it: TCP, from named balancers.
+                        boolean proxyIn = protocols.get(i).isTcp() && accepts.get(i).enabled();
                         out.add(new Listener(names.get(i), HostPort.of(hosts.get(i), 1000 + i), protocols.get(i),
-                                defaults.get(i).map(b -> (Backend) b)));
+                                defaults.get(i).map(b -> (Backend) b),
+                                proxyIn ? accepts.get(i) : AcceptProxyProtocol.NONE,
+                                proxyIn ? trusted.get(i) : List.of()));
                     }
                     return out;
                 });
@@ -121,7 +127,8 @@ class ConfigWriterTest {
         Arbitrary<Timeouts> timeouts = duration().list().ofSize(5)
                 .map(d -> new Timeouts(d.get(0), d.get(1), d.get(2), d.get(3), d.get(4)));
         Arbitrary<Limits> limits = Combinators.combine(Arbitraries.integers().between(1, 10_000_000),
-                Arbitraries.integers().between(512, 1 << 20), Arbitraries.integers().between(1, 10_000_000))
+                Arbitraries.integers().between(512, 1 << 20), Arbitraries.integers().between(1, 10_000_000),
+                perClient().optional())
                 .as(Limits::new);
         return Combinators.combine(listeners, routes, timeouts, limits, Arbitraries.of(true, false),
                         Arbitraries.of(true, false))
@@ -137,15 +144,25 @@ class ConfigWriterTest {
                 Arbitraries.integers().between(1, 3).list().ofSize(patterns.size()),
                 backend().list().ofSize(patterns.size()),
                 Arbitraries.subsetOf(Protocol.TLS, Protocol.HTTP, Protocol.QUIC).list().ofSize(patterns.size()),
-                Arbitraries.of(ProxyProtocol.class).list().ofSize(patterns.size()))
-                .as((sizes, backends, protocols, proxyProtocols) -> {
+                Arbitraries.of(ProxyProtocol.class).list().ofSize(patterns.size()),
+                staticBackend().list().ofMinSize(1).ofMaxSize(3).uniqueElements(Backend::toString)
+                        .list().ofSize(patterns.size()),
+                Arbitraries.of(Balance.class).list().ofSize(patterns.size()),
+                healthCheck().optional().list().ofSize(patterns.size()),
+                alpnIds().list().ofSize(patterns.size()))
+                .as((sizes, backends, protocols, proxyProtocols, lists, balances, checks, alpn) -> {
                     List<Route> out = new ArrayList<>();
                     int i = 0;
                     int r = 0;
                     while (i < patterns.size()) {
                         int n = Math.min(sizes.get(r), patterns.size() - i);
-                        out.add(new Route(patterns.subList(i, i + n), backends.get(r), protocols.get(r),
-                                proxyProtocols.get(r)));
+                        boolean transparent = backends.get(r) instanceof Backend.Transparent;
+                        // ALPN never reaches an http-only route, so the validator refuses that pairing.
+                        boolean httpOnly = protocols.get(r).equals(Set.of(Protocol.HTTP));
+                        out.add(new Route(patterns.subList(i, i + n),
+                                transparent ? List.of(Backend.TRANSPARENT) : List.copyOf(lists.get(r)),
+                                balances.get(r), transparent ? Optional.empty() : checks.get(r),
+                                httpOnly ? List.of() : alpn.get(r), protocols.get(r), proxyProtocols.get(r)));
                         i += n;
                         r++;
                     }
@@ -193,6 +210,44 @@ class ConfigWriterTest {
                 Arbitraries.integers().between(1, 65535).map(OptionalInt::of));
         return Combinators.combine(Arbitraries.oneOf(v4, v6, name), port)
                 .as((host, p) -> new Backend.Static(new HostPort(host, p)));
+    }
+
+    private static Arbitrary<Cidr> cidr() {
+        Arbitrary<Cidr> v4 = Combinators.combine(Arbitraries.integers().between(0, 255), Arbitraries.integers().between(8, 32))
+                .as((octet, prefix) -> Cidr.parse("10." + octet + ".0.0/" + Math.max(prefix, 16)).cidr().orElseThrow());
+        Arbitrary<Cidr> v6 = Arbitraries.integers().between(1, 0xffff)
+                .map(n -> Cidr.parse("fd00:" + Integer.toHexString(n) + "::/32").cidr().orElseThrow());
+        return Arbitraries.oneOf(v4, v6);
+    }
+
+    private static Arbitrary<HealthCheck> healthCheck() {
+        Arbitrary<Long> millis = Arbitraries.longs().between(1, 60_000);
+        return Combinators.combine(millis, millis, Arbitraries.integers().between(1, 100), Arbitraries.integers().between(1, 100))
+                .as((a, b, rise, fall) -> new HealthCheck(Duration.ofMillis(Math.max(a, b)), Duration.ofMillis(Math.min(a, b)),
+                        rise, fall));
+    }
+
+    private static Arbitrary<List<String>> alpnIds() {
+        Arbitrary<String> known = Arbitraries.of("h2", "http/1.1", "acme-tls/1", "h3", "imap", "xmpp-client");
+        Arbitrary<String> any = Arbitraries.strings().withCharRange('!', '~').ofMinLength(1).ofMaxLength(20);
+        return Arbitraries.oneOf(known, any).list().ofMaxSize(3).uniqueElements();
+    }
+
+    private static Arbitrary<PerClientLimits> perClient() {
+        Arbitrary<OptionalInt> max = Arbitraries.integers().between(1, 10_000_000).map(OptionalInt::of);
+        Arbitrary<OptionalInt> rate = Arbitraries.integers().between(1, 1_000_000).map(OptionalInt::of);
+        Arbitrary<OptionalInt> burst = Arbitraries.integers().between(1, 10_000_000).map(OptionalInt::of);
+        return Combinators.combine(max.injectNull(0.3), rate.injectNull(0.3), burst.injectNull(0.5),
+                        Arbitraries.integers().between(1, 128))
+                .as((m, r, b, prefix) -> {
+                    OptionalInt mx = m == null ? OptionalInt.empty() : m;
+                    OptionalInt rt = r == null ? OptionalInt.empty() : r;
+                    if (mx.isEmpty() && rt.isEmpty()) {
+                        mx = OptionalInt.of(100); // a section that sets no limit is refused
+                    }
+                    OptionalInt bs = b == null || rt.isEmpty() ? OptionalInt.empty() : b;
+                    return new PerClientLimits(mx, rt, bs, prefix);
+                });
     }
 
     private static Arbitrary<Duration> duration() {

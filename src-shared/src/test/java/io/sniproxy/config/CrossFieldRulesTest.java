@@ -209,7 +209,7 @@ class CrossFieldRulesTest {
                 routes: [{hostnames: ["*.example.net"], backend: "*"}]
                 """);
 
-        assertThat(c.routes().get(0).backend()).isEqualTo(Backend.TRANSPARENT);
+        assertThat(c.routes().get(0).backends()).containsExactly(Backend.TRANSPARENT);
     }
 
     // --- unique listeners -------------------------------------------------------------------------

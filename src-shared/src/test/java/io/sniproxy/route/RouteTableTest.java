@@ -3,6 +3,7 @@ package io.sniproxy.route;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sniproxy.config.Backend;
+import io.sniproxy.config.Balance;
 import io.sniproxy.config.HostPort;
 import io.sniproxy.config.Protocol;
 import io.sniproxy.config.ProxyProtocol;
@@ -103,6 +104,72 @@ class RouteTableTest {
 
         assertThat(table.match("x.eu.example.com", Protocol.TLS)).contains(deepTls);
         assertThat(table.match("x.eu.example.com", Protocol.HTTP)).contains(wideAll);
+    }
+
+    // --- ALPN: name first, then ALPN ---------------------------------------------------------------
+
+    @Test
+    void aRouteWhoseAlpnIsOfferedBeatsOneWithoutForTheSameName() {
+        Route service = route("api.example.com");
+        Route acme = alpnRoute("api.example.com", 9, "acme-tls/1");
+        RouteTable table = RouteTable.of(List.of(service, acme));
+
+        assertThat(table.match("api.example.com", Protocol.TLS, List.of("acme-tls/1"))).contains(acme);
+        assertThat(table.match("api.example.com", Protocol.TLS, List.of("h2", "http/1.1"))).contains(service);
+        assertThat(table.match("api.example.com", Protocol.TLS, List.of())).as("no ALPN offered").contains(service);
+        assertThat(table.match("api.example.com", Protocol.TLS)).contains(service);
+    }
+
+    @Test
+    void aRouteWhoseAlpnIsNotOfferedIsSkippedSoALessSpecificNameMayMatch() {
+        Route acme = alpnRoute("api.example.com", 9, "acme-tls/1");
+        Route wildcard = route("*.example.com");
+        RouteTable table = RouteTable.of(List.of(acme, wildcard));
+
+        assertThat(table.match("api.example.com", Protocol.TLS, List.of("acme-tls/1"))).contains(acme);
+        assertThat(table.match("api.example.com", Protocol.TLS, List.of("h2"))).contains(wildcard);
+        assertThat(RouteTable.of(List.of(acme)).match("api.example.com", Protocol.TLS, List.of("h2")))
+                .as("nothing else for the name: no route").isEmpty();
+    }
+
+    @Test
+    void theNameIsMoreSpecificThanTheAlpn() {
+        // An exact name without alpn beats a wildcard whose alpn the client offers.
+        Route exact = route("api.example.com");
+        Route wildcardH2 = alpnRoute("*.example.com", 8, "h2");
+        RouteTable table = RouteTable.of(List.of(wildcardH2, exact));
+
+        assertThat(table.match("api.example.com", Protocol.TLS, List.of("h2"))).contains(exact);
+        assertThat(table.match("www.example.com", Protocol.TLS, List.of("h2"))).contains(wildcardH2);
+    }
+
+    @Test
+    void severalMatchingAlpnRoutesAreTakenInTheClientsOrder() {
+        Route h2 = alpnRoute("api.example.com", 2, "h2");
+        Route acme = alpnRoute("api.example.com", 9, "acme-tls/1");
+        RouteTable table = RouteTable.of(List.of(h2, acme));
+
+        assertThat(table.match("api.example.com", Protocol.TLS, List.of("acme-tls/1", "h2"))).contains(acme);
+        assertThat(table.match("api.example.com", Protocol.TLS, List.of("h2", "acme-tls/1"))).contains(h2);
+    }
+
+    @Test
+    void alpnIdsAreComparedExactly() {
+        // ALPN ids are byte strings (RFC 7301): "H2" is not "h2".
+        Route h2 = alpnRoute("api.example.com", 2, "h2");
+
+        assertThat(RouteTable.of(List.of(h2)).match("api.example.com", Protocol.TLS, List.of("H2"))).isEmpty();
+    }
+
+    @Test
+    void alpnRoutesStillServeOnlyTheirProtocols() {
+        Route h3 = new Route(List.of("api.example.com"), List.of(backend(3)), Balance.DEFAULT, Optional.empty(),
+                List.of("h3"), Set.of(Protocol.QUIC), ProxyProtocol.NONE);
+        Route tls = route("api.example.com");
+        RouteTable table = RouteTable.of(List.of(h3, tls));
+
+        assertThat(table.match("api.example.com", Protocol.QUIC, List.of("h3"))).contains(h3);
+        assertThat(table.match("api.example.com", Protocol.TLS, List.of("h3"))).contains(tls);
     }
 
     @Test
@@ -225,6 +292,11 @@ class RouteTableTest {
                 .as((labels, dot, leadingDot) -> (leadingDot ? "." : "") + String.join(".", labels) + (dot ? "." : ""));
         Arbitrary<String> odd = Arbitraries.of("", ".", "..", "a..com", "*.com", "*", "a.*.com", "com.", "example.com..");
         return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(9, names), net.jqwik.api.Tuple.of(1, odd));
+    }
+
+    private static Route alpnRoute(String pattern, int backend, String... alpn) {
+        return new Route(List.of(pattern), List.of(backend(backend)), Balance.DEFAULT, Optional.empty(), List.of(alpn),
+                Set.of(), ProxyProtocol.NONE);
     }
 
     private static Route route(String pattern) {

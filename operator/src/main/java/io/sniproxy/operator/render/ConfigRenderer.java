@@ -5,6 +5,7 @@ import io.sniproxy.config.Backend;
 import io.sniproxy.config.ConfigException;
 import io.sniproxy.config.ConfigProblem;
 import io.sniproxy.config.ConfigReader;
+import io.sniproxy.config.ConfigSchema;
 import io.sniproxy.config.ConfigValidator;
 import io.sniproxy.config.ConfigWriter;
 import io.sniproxy.config.Durations;
@@ -31,9 +32,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * SniProxy spec + accepted routes → the proxy's config file. Deterministic: listeners sorted by name,
@@ -43,8 +43,6 @@ import java.util.regex.Pattern;
  * the proxy would refuse.
  */
 public final class ConfigRenderer {
-
-    private static final Pattern ROUTE_PATH = Pattern.compile("^routes\\[(\\d+)]");
 
     private final String listenHost;
 
@@ -73,9 +71,9 @@ public final class ConfigRenderer {
             boolean routeRefused = false;
             List<String> listenerProblems = new ArrayList<>();
             for (ConfigProblem p : found) {
-                Matcher m = ROUTE_PATH.matcher(p.path());
-                if (m.find()) {
-                    String key = routes.get(Integer.parseInt(m.group(1))).getKey();
+                OptionalInt route = p.at().indexUnder(ConfigSchema.Root.ROUTES);
+                if (route.isPresent()) {
+                    String key = routes.get(route.getAsInt()).getKey();
                     RouteVerdict was = current.get(key);
                     if (was.isAccepted()) {
                         current.put(key, RouteVerdict.refused(RouteVerdict.INVALID,
@@ -150,9 +148,9 @@ public final class ConfigRenderer {
     }
 
     private static String describe(ConfigProblem p, List<Listener> listeners) {
-        Matcher m = Pattern.compile("^listeners\\[(\\d+)]").matcher(p.path());
-        if (m.find()) {
-            return "spec.listeners (name " + listeners.get(Integer.parseInt(m.group(1))).name() + "): " + p.message();
+        OptionalInt listener = p.at().indexUnder(ConfigSchema.Root.LISTENERS);
+        if (listener.isPresent()) {
+            return "spec.listeners (name " + listeners.get(listener.getAsInt()).name() + "): " + p.message();
         }
         return p.toString();
     }

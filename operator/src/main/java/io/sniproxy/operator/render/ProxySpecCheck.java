@@ -1,5 +1,6 @@
 package io.sniproxy.operator.render;
 
+import io.sniproxy.config.ConfigSchema;
 import io.sniproxy.config.Durations;
 import io.sniproxy.config.HostPort;
 import io.sniproxy.operator.api.ListenerProtocol;
@@ -51,7 +52,7 @@ public final class ProxySpecCheck {
                 }
             }
             if (l.protocol == null) {
-                problems.add(path + ".protocol: must be one of tls, http, quic, auto");
+                problems.add(path + ".protocol: must be one of " + ConfigSchema.Listeners.PROTOCOL.allowedText());
             }
             if (l.port == null || l.port < 1 || l.port > 65535) {
                 problems.add(path + ".port: " + l.port + " is not a port (1-65535)");

@@ -50,7 +50,7 @@ class SniProxyReconcilerTest {
         ConfigMap cm = await().atMost(WAIT).until(() -> configMap(ns, "edge"),
                 c -> c != null && c.getData().get("config.yaml").contains("*.example.org"));
         ProxyConfig config = ConfigReader.read("configmap", cm.getData().get("config.yaml"));
-        assertThat(config.routes()).extracting(r -> r.hostnames() + "->" + r.backend())
+        assertThat(config.routes()).extracting(r -> r.hostnames() + "->" + r.backends().get(0))
                 .containsExactly("[*.example.org]->10.0.0.6:443", "[api.example.com]->10.0.0.5:8443");
         assertThat(cm.getData().get("config.yaml")).contains("connectionPool:\n  enabled: false");
 

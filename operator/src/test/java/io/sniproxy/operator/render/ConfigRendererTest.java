@@ -44,7 +44,7 @@ class ConfigRendererTest {
         assertThat(read).isEqualTo(r.config());
         assertThat(read.listeners()).extracting(l -> l.name() + "=" + l.address() + "/" + l.protocol())
                 .containsExactly("h3=0.0.0.0:8443/QUIC", "https=0.0.0.0:8443/TLS", "web=0.0.0.0:8080/HTTP");
-        assertThat(read.routes()).extracting(rt -> rt.hostnames() + "->" + rt.backend())
+        assertThat(read.routes()).extracting(rt -> rt.hostnames() + "->" + rt.backends().get(0))
                 .containsExactly("[*.example.org]->10.0.0.6:443", "[api.example.com]->10.0.0.5:8443");
         assertThat(r.yaml()).contains("connectionPool:\n  enabled: false");
         assertThat(r.routes()).containsExactly("a/api@1", "b/wild@1");

@@ -124,7 +124,7 @@ class RouteAdmissionTest {
 
         assertThat(v.isAccepted()).isTrue();
         assertThat(v.backend()).contains("api.team-a.svc.cluster.local:8443");
-        assertThat(v.route().orElseThrow().backend()).isInstanceOf(Backend.Static.class);
+        assertThat(v.route().orElseThrow().backends().get(0)).isInstanceOf(Backend.Static.class);
     }
 
     @Test

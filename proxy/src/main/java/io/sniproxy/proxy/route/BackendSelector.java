@@ -38,7 +38,7 @@ public final class BackendSelector {
         Backend backend;
         ProxyProtocol proxyProtocol;
         if (route.isPresent()) {
-            backend = route.get().backend();
+            backend = route.get().backends().get(0);
             proxyProtocol = route.get().proxyProtocol();
         } else if (listener.defaultBackend().isPresent()) {
             backend = listener.defaultBackend().get();
