@@ -21,6 +21,7 @@ import io.sniproxy.config.Timeouts;
 import io.sniproxy.proxy.fd.FdExhaustion;
 import io.sniproxy.proxy.metrics.Outcome;
 import io.sniproxy.proxy.metrics.ProxyMetrics.ListenerMeters;
+import io.sniproxy.proxy.proxyprotocol.ProxyHeaderEncoder;
 import io.sniproxy.proxy.route.BackendTarget;
 import io.sniproxy.proxy.route.RoutingRefusal;
 import io.sniproxy.proxy.runtime.ConnectionLedger;
@@ -327,7 +328,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         ledger.outcome(Outcome.ROUTED);
         cancelTimer();
         state = State.PIPING;
-        ByteBuf header = ProxyProtocolHeader.encode(target.proxyProtocol(),
+        ByteBuf header = ProxyHeaderEncoder.encode(target.proxyProtocol(),
                 (InetSocketAddress) client.remoteAddress(), (InetSocketAddress) client.localAddress(), backend.alloc());
         if (header != null) {
             backend.write(header, backend.voidPromise());

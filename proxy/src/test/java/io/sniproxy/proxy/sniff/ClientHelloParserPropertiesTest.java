@@ -26,7 +26,7 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 /** Fuzzing: no input makes the parser throw, hang, move indices or claim bytes it was not given. */
-class ClientHelloParserPropertiesTest {
+public class ClientHelloParserPropertiesTest {
 
     static final int CAP = 65536;
     static final long BOUND_NANOS = 1_000_000_000L; // generous: a shared CI core, a cold JIT
@@ -123,7 +123,7 @@ class ClientHelloParserPropertiesTest {
     }
 
     /** Bit flips, truncations, insertions, deletions and overwrites of length-like bytes. */
-    static byte[] mutate(byte[] original, Random rnd, int count) {
+    public static byte[] mutate(byte[] original, Random rnd, int count) {
         byte[] b = original.clone();
         for (int i = 0; i < count && b.length > 0; i++) {
             int at = rnd.nextInt(b.length);

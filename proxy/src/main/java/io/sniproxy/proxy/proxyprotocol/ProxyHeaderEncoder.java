@@ -1,4 +1,4 @@
-package io.sniproxy.proxy.tcp;
+package io.sniproxy.proxy.proxyprotocol;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -15,13 +15,9 @@ import java.nio.charset.StandardCharsets;
  * accepted on a dual-stack socket arrives as {@code ::ffff:a.b.c.d}; it is written as TCP4 / AF_INET,
  * never as a mapped IPv6 address, so backends log and filter the real address.
  */
-public final class ProxyProtocolHeader {
+public final class ProxyHeaderEncoder {
 
-    private static final byte[] V2_SIGNATURE = {
-        0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A
-    };
-
-    private ProxyProtocolHeader() {
+    private ProxyHeaderEncoder() {
     }
 
     /** The header for a connection from {@code client} accepted at {@code local}; null for {@link ProxyProtocol#NONE}. */
@@ -44,18 +40,19 @@ public final class ProxyProtocolHeader {
 
     private static ByteBuf v1(InetAddress src, int sport, InetAddress dst, int dport, ByteBufAllocator alloc) {
         String family = src instanceof Inet4Address ? "TCP4" : "TCP6";
-        String line = "PROXY " + family + " " + text(src) + " " + text(dst) + " " + sport + " " + dport + "\r\n";
+        String line = ProxyProtocolWire.V1_PREFIX + family + " " + text(src) + " " + text(dst) + " " + sport + " " + dport + "\r\n";
         byte[] bytes = line.getBytes(StandardCharsets.US_ASCII);
         return alloc.buffer(bytes.length).writeBytes(bytes);
     }
 
     private static ByteBuf v2(InetAddress src, int sport, InetAddress dst, int dport, ByteBufAllocator alloc) {
         boolean v4 = src instanceof Inet4Address;
-        int addressLength = v4 ? 12 : 36;
-        ByteBuf out = alloc.buffer(16 + addressLength);
-        out.writeBytes(V2_SIGNATURE);
-        out.writeByte(0x21); // version 2, command PROXY
-        out.writeByte(v4 ? 0x11 : 0x21); // AF_INET / AF_INET6, STREAM
+        int addressLength = v4 ? ProxyProtocolWire.V2_INET_ADDRESSES : ProxyProtocolWire.V2_INET6_ADDRESSES;
+        ByteBuf out = alloc.buffer(ProxyProtocolWire.V2_HEADER + addressLength);
+        out.writeBytes(ProxyProtocolWire.V2_SIGNATURE);
+        out.writeByte(ProxyProtocolWire.V2_VERSION | ProxyProtocolWire.V2_CMD_PROXY);
+        out.writeByte((v4 ? ProxyProtocolWire.V2_AF_INET : ProxyProtocolWire.V2_AF_INET6) << 4
+                | ProxyProtocolWire.V2_TRANSPORT_STREAM);
         out.writeShort(addressLength);
         out.writeBytes(src.getAddress());
         out.writeBytes(dst.getAddress());
@@ -71,7 +68,7 @@ public final class ProxyProtocolHeader {
     }
 
     /** {@code ::ffff:a.b.c.d} → {@code a.b.c.d}; anything else unchanged. */
-    static InetAddress unmap(InetAddress a) {
+    public static InetAddress unmap(InetAddress a) {
         if (a instanceof Inet6Address) {
             byte[] b = a.getAddress();
             for (int i = 0; i < 10; i++) {
