@@ -2,7 +2,10 @@ package io.sniproxy.proxy.sniff;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -21,6 +24,9 @@ public final class ClientHelloParser {
     static final int CONTENT_HANDSHAKE = 22;
     static final int HANDSHAKE_CLIENT_HELLO = 1;
     static final int EXT_SERVER_NAME = 0;
+    static final int EXT_SIGNATURE_ALGORITHMS = 0x000d;
+    static final int EXT_ALPN = 0x0010;
+    static final int EXT_SUPPORTED_VERSIONS = 0x002b;
     static final int NAME_TYPE_HOST_NAME = 0;
     static final int RECORD_HEADER = 5;
     static final int HANDSHAKE_HEADER = 4;
@@ -38,6 +44,22 @@ public final class ClientHelloParser {
      *         completed the ClientHello), or Invalid
      */
     public static SniffResult parseRecords(ByteBuf in, int maxBytes) {
+        return parseRecords(in, maxBytes, null);
+    }
+
+    /** The JA4 fingerprint ({@code t…}) of the ClientHello records at the readerIndex; empty unless they are Found. */
+    public static Optional<String> ja4Records(ByteBuf in, int maxBytes) {
+        Ja4 ja4 = new Ja4('t');
+        return parseRecords(in, maxBytes, ja4) instanceof SniffResult.Found ? Optional.of(ja4.fingerprint()) : Optional.empty();
+    }
+
+    /** The JA4 fingerprint ({@code q…}) of a bare handshake ClientHello, as QUIC carries it. */
+    public static Optional<String> ja4Handshake(ByteBuf in, int maxBytes) {
+        Ja4 ja4 = new Ja4('q');
+        return parseHandshake(in, maxBytes, ja4) instanceof SniffResult.Found ? Optional.of(ja4.fingerprint()) : Optional.empty();
+    }
+
+    private static SniffResult parseRecords(ByteBuf in, int maxBytes, Ja4 ja4) {
         final int start = in.readerIndex();
         final int end = in.writerIndex();
         int pos = start;
@@ -101,9 +123,10 @@ public final class ClientHelloParser {
                 int consumed = pos - start;
                 if (consumed == RECORD_HEADER + hsSeen) {
                     // the common case: the whole hello in one record, parsed in place
-                    return parseBody(in, start + RECORD_HEADER + HANDSHAKE_HEADER, hsTotal - HANDSHAKE_HEADER, consumed);
+                    return parseBody(in, start + RECORD_HEADER + HANDSHAKE_HEADER, hsTotal - HANDSHAKE_HEADER, consumed,
+                            ja4);
                 }
-                return parseBody(gather(in, start, hsTotal), 0, hsTotal - HANDSHAKE_HEADER, consumed);
+                return parseBody(gather(in, start, hsTotal), 0, hsTotal - HANDSHAKE_HEADER, consumed, ja4);
             }
         }
     }
@@ -113,6 +136,10 @@ public final class ClientHelloParser {
      * as carried by QUIC CRYPTO frames. consumed = 4 + the handshake length.
      */
     public static SniffResult parseHandshake(ByteBuf in, int maxBytes) {
+        return parseHandshake(in, maxBytes, null);
+    }
+
+    private static SniffResult parseHandshake(ByteBuf in, int maxBytes, Ja4 ja4) {
         final int start = in.readerIndex();
         final int avail = in.readableBytes();
         if (avail < 1) {
@@ -132,7 +159,7 @@ public final class ClientHelloParser {
         if (avail < total) {
             return SniffResult.NEED_MORE;
         }
-        return parseBody(in, start + HANDSHAKE_HEADER, total - HANDSHAKE_HEADER, total);
+        return parseBody(in, start + HANDSHAKE_HEADER, total - HANDSHAKE_HEADER, total, ja4);
     }
 
     /** Copies the ClientHello body out of its fragments; only for hellos split over records. */
@@ -152,8 +179,11 @@ public final class ClientHelloParser {
         return Unpooled.wrappedBuffer(body);
     }
 
-    /** Walks the ClientHello body in {@code b[p, p + len)}; all lengths are checked before use. */
-    private static SniffResult parseBody(ByteBuf b, int p, int len, int consumed) {
+    /**
+     * Walks the ClientHello body in {@code b[p, p + len)}; all lengths are checked before use.
+     * {@code ja4} (null unless a fingerprint was asked for) is filled on the way.
+     */
+    private static SniffResult parseBody(ByteBuf b, int p, int len, int consumed, Ja4 ja4) {
         final int end = p + len;
         if (end - p < 2 + 32 + 1) {
             return truncated("random");
@@ -177,6 +207,10 @@ public final class ClientHelloParser {
         }
         if (end - p < suites + 1) {
             return truncated("cipher_suites");
+        }
+        if (ja4 != null) {
+            ja4.legacyVersion(b.getUnsignedShort(p - 2 - 32 - 1 - sessionId - 2));
+            ja4.ciphers(u16s(b, p, suites));
         }
         p += suites;
         int compressions = b.getUnsignedByte(p++);
@@ -202,6 +236,8 @@ public final class ClientHelloParser {
         int count = 0;
         int sni = -1;
         int sniEnd = -1;
+        int alpn = -1;
+        int alpnEnd = -1;
         for (int q = p; q < end; count++) {
             if (end - q < 4) {
                 return truncated("extension header");
@@ -215,6 +251,12 @@ public final class ClientHelloParser {
             if (type == EXT_SERVER_NAME) {
                 sni = q;
                 sniEnd = q + l;
+            } else if (type == EXT_ALPN) {
+                alpn = q;
+                alpnEnd = q + l;
+            }
+            if (ja4 != null) {
+                fingerprintExtension(ja4, b, type, q, l);
             }
             q += l;
         }
@@ -223,10 +265,66 @@ public final class ClientHelloParser {
             // RFC 8446 §4.2: at most one extension of each type; two server_names could route two ways
             return new SniffResult.Invalid(String.format("duplicate extension 0x%04x", dup));
         }
-        if (sni < 0) {
-            return new SniffResult.Found(Optional.empty(), consumed);
+        List<String> protocols = List.of();
+        if (alpn >= 0) {
+            protocols = alpnNames(b, alpn, alpnEnd, ja4);
+            if (protocols == null) {
+                return new SniffResult.Invalid("ALPN extension malformed");
+            }
         }
-        return serverName(b, sni, sniEnd, consumed);
+        if (sni < 0) {
+            return new SniffResult.Found(Optional.empty(), consumed, protocols);
+        }
+        return serverName(b, sni, sniEnd, consumed, protocols);
+    }
+
+    /**
+     * RFC 7301 §3.1: ProtocolNameList protocol_name_list&lt;2..2^16-1&gt; of ProtocolName&lt;1..2^8-1&gt;.
+     * Names are opaque bytes; read as ISO-8859-1, so each byte is one char and nothing is lost.
+     * Null when malformed.
+     */
+    private static List<String> alpnNames(ByteBuf b, int p, int end, Ja4 ja4) {
+        if (end - p < 2 || b.getUnsignedShort(p) != end - p - 2 || end - p == 2) {
+            return null;
+        }
+        p += 2;
+        List<String> names = new ArrayList<>(2);
+        while (p < end) {
+            int l = b.getUnsignedByte(p++);
+            if (l == 0 || l > end - p) {
+                return null;
+            }
+            if (ja4 != null && names.isEmpty()) {
+                byte[] first = new byte[l];
+                b.getBytes(p, first);
+                ja4.firstAlpn(first);
+            }
+            names.add(b.toString(p, l, StandardCharsets.ISO_8859_1));
+            p += l;
+        }
+        return names;
+    }
+
+    /** What JA4 reads of an extension; its framing inside is checked here, never trusted. */
+    private static void fingerprintExtension(Ja4 ja4, ByteBuf b, int type, int q, int l) {
+        ja4.extension(type);
+        if (type == EXT_SIGNATURE_ALGORITHMS && l >= 2) {
+            int n = Math.min(b.getUnsignedShort(q), l - 2) & ~1;
+            ja4.signatureAlgorithms(u16s(b, q + 2, n));
+        } else if (type == EXT_SUPPORTED_VERSIONS && l >= 1) {
+            int n = Math.min(b.getUnsignedByte(q), l - 1) & ~1;
+            for (int i = 0; i < n; i += 2) {
+                ja4.supportedVersion(b.getUnsignedShort(q + 1 + i));
+            }
+        }
+    }
+
+    private static int[] u16s(ByteBuf b, int p, int bytes) {
+        int[] v = new int[bytes / 2];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = b.getUnsignedShort(p + 2 * i);
+        }
+        return v;
     }
 
     /** The repeated extension type, or -1. Sorting keeps hostile hellos with ~16k extensions O(n log n). */
@@ -249,7 +347,7 @@ public final class ClientHelloParser {
     }
 
     /** RFC 6066 §3: ServerNameList server_name_list&lt;1..2^16-1&gt; of (name_type, HostName&lt;1..2^16-1&gt;). */
-    private static SniffResult serverName(ByteBuf b, int p, int end, int consumed) {
+    private static SniffResult serverName(ByteBuf b, int p, int end, int consumed, List<String> alpn) {
         if (end - p < 2) {
             return new SniffResult.Invalid("server_name extension is empty");
         }
@@ -281,9 +379,9 @@ public final class ClientHelloParser {
             p += l;
         }
         if (host < 0) {
-            return new SniffResult.Found(Optional.empty(), consumed);
+            return new SniffResult.Found(Optional.empty(), consumed, alpn);
         }
-        return Names.found(b, host, hostEnd, consumed, "SNI");
+        return Names.found(b, host, hostEnd, consumed, "SNI", alpn);
     }
 
     private static SniffResult notHandshake(int type, boolean first) {

@@ -2,6 +2,7 @@ package io.sniproxy.proxy.sniff;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 
 /** Hostname checks shared by the TLS and HTTP sniffers, done on the bytes so nothing is decoded twice. */
@@ -20,6 +21,11 @@ final class Names {
      * a client can never send a name that looks like a route pattern or smuggles log noise.
      */
     static SniffResult found(ByteBuf b, int from, int to, int consumed, String what) {
+        return found(b, from, to, consumed, what, List.of());
+    }
+
+    /** As {@link #found(ByteBuf, int, int, int, String)}, with the ALPN names the hello offered. */
+    static SniffResult found(ByteBuf b, int from, int to, int consumed, String what, List<String> alpn) {
         if (to > from && b.getByte(to - 1) == '.') {
             to--; // the root label: "example.com." and "example.com" are the same name
         }
@@ -54,7 +60,7 @@ final class Names {
         if (label == 0) {
             return new SniffResult.Invalid(what + " hostname has an empty label");
         }
-        return new SniffResult.Found(Optional.of(new String(out, StandardCharsets.ISO_8859_1)), consumed);
+        return new SniffResult.Found(Optional.of(new String(out, StandardCharsets.ISO_8859_1)), consumed, alpn);
     }
 
     /** A byte for a reason string: never echo raw control or non-ASCII bytes into logs. */

@@ -36,13 +36,24 @@ public class ClientHelloParserPropertiesTest {
             new Sample(ClientHellos.tls13("www.example.com"), "www.example.com"),
             new Sample(ClientHellos.tls12("api.example.org"), "api.example.org"),
             new Sample(ClientHellos.reframe(ClientHellos.tls13("frag.example.net"), 7), "frag.example.net"),
-            new Sample(ClientHellos.large("big.example.com", 2048), "big.example.com"),
-            new Sample(synthetic(alpn("h2"), serverName("public.example.com"), ech(300)), "public.example.com"),
+            new Sample(ClientHellos.large("big.example.com", 2048), "big.example.com", ClientHellos.largeAlpn(2048)),
+            new Sample(synthetic(alpn("h2"), serverName("public.example.com"), ech(300)), "public.example.com",
+                    List.of("h2")),
+            new Sample(ClientHellos.real("alpn.example.com", new String[] {"TLSv1.3"}, new String[] {"acme-tls/1"}),
+                    "alpn.example.com", List.of("acme-tls/1")),
             new Sample(ClientHellos.noSni(), null));
 
-    record Sample(byte[] bytes, String name) {
+    record Sample(byte[] bytes, String name, List<String> alpn) {
+        Sample(byte[] bytes, String name) {
+            this(bytes, name, List.of());
+        }
+
         SniffResult expected() {
-            return new SniffResult.Found(Optional.ofNullable(name), bytes.length);
+            return expected(bytes.length);
+        }
+
+        SniffResult expected(int consumed) {
+            return new SniffResult.Found(Optional.ofNullable(name), consumed, alpn);
         }
     }
 
@@ -108,7 +119,7 @@ public class ClientHelloParserPropertiesTest {
     @Property(tries = 200)
     void anyRecordFragmentationYieldsTheSameName(@ForAll("samples") Sample sample, @ForAll @IntRange(min = 1, max = 700) int fragment) {
         byte[] reframed = ClientHellos.reframe(sample.bytes(), fragment);
-        assertThat(records(reframed, CAP)).isEqualTo(new SniffResult.Found(Optional.ofNullable(sample.name()), reframed.length));
+        assertThat(records(reframed, CAP)).isEqualTo(sample.expected(reframed.length));
     }
 
     @Provide

@@ -20,6 +20,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.sniproxy.proxy.testing.ClientHellos;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -142,9 +143,11 @@ class ClientHelloParserTest {
     void largePostQuantumSizedHelloIsFound() {
         byte[] hello = ClientHellos.large("big.example.com", 2048);
         assertThat(hello.length).isGreaterThanOrEqualTo(2048);
-        assertThat(parse(hello)).isEqualTo(found("big.example.com", hello.length));
+        List<String> alpn = ClientHellos.largeAlpn(2048);
+        assertThat(parse(hello)).isEqualTo(new SniffResult.Found(Optional.of("big.example.com"), hello.length, alpn));
         byte[] reframed = ClientHellos.reframe(hello, 7);
-        assertThat(parse(reframed)).isEqualTo(found("big.example.com", reframed.length));
+        assertThat(parse(reframed)).isEqualTo(new SniffResult.Found(Optional.of("big.example.com"), reframed.length,
+                alpn));
     }
 
     @Test
@@ -153,7 +156,8 @@ class ClientHelloParserTest {
         assertThat(hello[0]).isEqualTo((byte) CONTENT_HANDSHAKE);
         int firstRecord = 5 + ((hello[3] & 0xff) << 8 | hello[4] & 0xff);
         assertThat(firstRecord).as("the JDK split it").isLessThan(hello.length);
-        assertThat(parse(hello)).isEqualTo(found("huge.example.com", hello.length));
+        assertThat(parse(hello)).isEqualTo(new SniffResult.Found(Optional.of("huge.example.com"), hello.length,
+                ClientHellos.largeAlpn(20_000)));
     }
 
     @Test
@@ -195,7 +199,8 @@ class ClientHelloParserTest {
     @Test
     void echOuterHelloYieldsTheOuterSni() {
         byte[] hello = synthetic(alpn("h2"), serverName("public.example.com"), ech(200));
-        assertThat(parse(hello)).isEqualTo(found("public.example.com", hello.length));
+        assertThat(parse(hello)).isEqualTo(new SniffResult.Found(Optional.of("public.example.com"), hello.length,
+                List.of("h2")));
     }
 
     @Test

@@ -63,12 +63,7 @@ public final class ClientHellos {
      * over several records, as any client must.
      */
     public static byte[] large(String sni, int minBytes) {
-        int n = Math.max(1, (minBytes + 199) / 200);
-        String[] alpn = new String[n];
-        for (int i = 0; i < n; i++) {
-            alpn[i] = String.format("proto-%05d-", i) + "x".repeat(188);
-        }
-        byte[] hello = real(sni, new String[] {"TLSv1.3"}, alpn);
+        byte[] hello = real(sni, new String[] {"TLSv1.3"}, largeAlpn(minBytes).toArray(String[]::new));
         if (hello.length < minBytes) {
             throw new IllegalStateException("ClientHello is " + hello.length + " bytes, wanted " + minBytes);
         }
@@ -111,6 +106,16 @@ public final class ClientHellos {
         } catch (NoSuchAlgorithmException | KeyManagementException | SSLException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The ALPN names {@link #large} pads its hello with, in order. */
+    public static List<String> largeAlpn(int minBytes) {
+        int n = Math.max(1, (minBytes + 199) / 200);
+        String[] alpn = new String[n];
+        for (int i = 0; i < n; i++) {
+            alpn[i] = String.format("proto-%05d-", i) + "x".repeat(188);
+        }
+        return List.of(alpn);
     }
 
     /** The handshake-layer bytes (type, length, body) of a stream of handshake records: what QUIC CRYPTO frames carry. */
@@ -235,7 +240,7 @@ public final class ClientHellos {
         ByteArrayOutputStream list = new ByteArrayOutputStream();
         for (String p : protocols) {
             list.write(p.length());
-            list.writeBytes(p.getBytes(StandardCharsets.US_ASCII));
+            list.writeBytes(p.getBytes(StandardCharsets.ISO_8859_1)); // one byte per char, as the parser reads them
         }
         return extension(EXT_ALPN, concat(u16(list.size()), list.toByteArray()));
     }
