@@ -71,6 +71,9 @@ class DockerfilesIT {
         assertThat(MODULE.resolve("target/quarkus-app/app")).isDirectoryContaining("glob:**/sniproxy-proxy-*.jar");
         // The image starts through the launcher the build put beside the jar (bin/sniproxy).
         assertThat(d.entrypoint()).containsExactly("/deployments/bin/sniproxy");
+        // The AOT cache is trained in the image, on its JDK, by the command the build itself runs.
+        assertThat(d.instructions()).contains("RUN /deployments/bin/sniproxy train-aot");
+        assertThat(MODULE.resolve("target/quarkus-app/bin/sniproxy-training.jar")).isRegularFile();
         assertThat(MODULE.resolve("target/quarkus-app/bin/sniproxy")).isExecutable()
                 .hasSameTextualContentAs(MODULE.resolve("../bin/sniproxy"));
     }

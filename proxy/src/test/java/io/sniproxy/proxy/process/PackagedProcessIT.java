@@ -183,6 +183,37 @@ class PackagedProcessIT {
         }
     }
 
+    /**
+     * The build trains an AOT cache on JDK 25+ (src/aot/java) and the launcher starts with it: the
+     * proxy's own classes come out of the cache ("shared objects file") instead of being loaded
+     * from the jars, and the JVM replays the training run's method profiles. (Before JDK 25 the
+     * build writes no cache, and the launcher starts without one.)
+     */
+    @Test
+    void theLauncherStartsFromTheAotCacheTheBuildTrained() throws Exception {
+        Path cache = ProxyProcess.JAR.resolveSibling("sniproxy.aot");
+        if (Runtime.version().feature() < 25) {
+            assertThat(cache).as("no AOT cache with profiles before JDK 25").doesNotExist();
+            return;
+        }
+        assertThat(cache).as("the build's AOT training run wrote the cache").isRegularFile();
+        assertThat(cache.resolveSibling("sniproxy.aot.jdk")).hasContent(System.getProperty("java.runtime.version"));
+        int port = ProxyProcess.freePort();
+        Path file = dir.resolve("sniproxy.yaml");
+        Path classes = dir.resolve("class-load.log");
+        try (TlsEchoServer blue = new TlsEchoServer("blue")) {
+            Files.writeString(file, config(port, blue.address(), "5s"));
+            try (ProxyProcess proxy = ProxyProcess.launch(file, "-Xlog:class+load=info:file=" + classes)) {
+                assertThat(exchange(port, "a")).isEqualTo("blue:a");
+                assertThat(jcmd(proxy.pid(), "VM.flags")).contains("-XX:AOTCache=" + cache, "-XX:+AOTReplayTraining");
+                assertThat(Files.readString(classes))
+                        .contains("io.sniproxy.proxy.app.ProxyMain source: shared objects file")
+                        .contains("io.sniproxy.proxy.sniff.ClientHelloParser source: shared objects file");
+                assertThat(proxy.log()).doesNotContain("WARNING").doesNotContain("[warning]");
+            }
+        }
+    }
+
     private static String jcmd(long pid, String command) throws Exception {
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
                 String.valueOf(pid), command).redirectErrorStream(true).start();

@@ -1,0 +1,467 @@
+package io.sniproxy.aot;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * The AOT cache's training run (JDK 25, JEP 483/514/515): starts the proxy through its launcher
+ * with {@code -XX:AOTCacheOutput}, sends it the traffic it serves in production — TLS and HTTP
+ * connections routed to a backend, piped both ways, half-closed and closed; a bulk download;
+ * refusals (unknown name, garbage); QUIC sessions opened by real Initial packets — then stops it
+ * with SIGTERM, at which the JVM writes the cache: the classes loaded and linked and the method
+ * profiles of these paths, so that a fresh process starts warm.
+ *
+ * <p>Only the JDK is used (it runs in the JVM image too, on a runtime without a compiler).
+ * Usage: {@code TrainingRun LAUNCHER CACHE_FILE [SECONDS]}. Exit code 0 with the cache written
+ * (and {@code CACHE_FILE.jdk} naming the JDK build it belongs to), 0 without one on a JDK older
+ * than 25, 1 when training failed.
+ */
+public final class TrainingRun {
+
+    private static final String NAME = "train.example";
+    private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private TrainingRun() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 2) {
+            System.err.println("usage: TrainingRun LAUNCHER CACHE_FILE [SECONDS]");
+            System.exit(2);
+        }
+        Path launcher = Path.of(args[0]);
+        Path cache = Path.of(args[1]).toAbsolutePath();
+        int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 8;
+        if (Runtime.version().feature() < 25) {
+            System.out.println("sniproxy AOT training: JDK " + Runtime.version() + " has no AOT cache with profiles (JDK 25+); none built");
+            return;
+        }
+        Files.deleteIfExists(cache);
+        Files.deleteIfExists(jdkFile(cache));
+        System.exit(train(launcher, cache, seconds) ? 0 : 1);
+    }
+
+    private static Path jdkFile(Path cache) {
+        return cache.resolveSibling(cache.getFileName() + ".jdk");
+    }
+
+    private static boolean train(Path launcher, Path cache, int seconds) throws Exception {
+        Path dir = Files.createTempDirectory("sniproxy-aot");
+        long started = System.nanoTime();
+        try (Backend backend = Backend.start()) {
+            int tls = freePort();
+            int http = freePort();
+            int quic = freeUdpPort();
+            int management = freePort();
+            Path config = dir.resolve("training.yaml");
+            Files.writeString(config, """
+                    listeners:
+                      - {name: tls, address: "127.0.0.1:%d", protocol: tls}
+                      - {name: http, address: "127.0.0.1:%d", protocol: http}
+                      - {name: quic, address: "127.0.0.1:%d", protocol: quic}
+                    routes:
+                      - hostnames: [%s, "*.%s"]
+                        backend: "127.0.0.1:%d"
+                    timeouts: {drain: 2s, udpSession: 5s}
+                    """.formatted(tls, http, quic, NAME, NAME, backend.port()));
+            Path log = dir.resolve("proxy.log");
+            ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "--config", config.toString(),
+                    "-Dquarkus.management.port=" + management, "-XX:AOTCacheOutput=" + cache)
+                    .redirectErrorStream(true).redirectOutput(log.toFile());
+            pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+            pb.environment().put("SNIPROXY_AOT", "off");
+            Process proxy = pb.start();
+            try {
+                if (!awaitReady(proxy, management)) {
+                    System.err.println("sniproxy AOT training: the proxy did not become ready:\n" + Files.readString(log));
+                    return false;
+                }
+                long ready = System.nanoTime();
+                Traffic traffic = new Traffic(tls, http, quic);
+                traffic.run(Duration.ofSeconds(seconds));
+                proxy.destroy(); // SIGTERM: drain, exit; the JVM writes the cache on the way out
+                if (!proxy.waitFor(180, TimeUnit.SECONDS)) {
+                    System.err.println("sniproxy AOT training: the proxy did not exit within 180 s");
+                    return false;
+                }
+                if (!Files.isRegularFile(cache)) {
+                    System.err.println("sniproxy AOT training: no cache written:\n" + Files.readString(log));
+                    return false;
+                }
+                Files.writeString(jdkFile(cache), System.getProperty("java.runtime.version"));
+                System.out.printf("sniproxy AOT training: %s (%d MiB) for JDK %s; ready after %.1f s, %s, total %.1f s%n",
+                        cache, Files.size(cache) >> 20, System.getProperty("java.runtime.version"),
+                        (ready - started) / 1e9, traffic.summary(), (System.nanoTime() - started) / 1e9);
+                return true;
+            } finally {
+                proxy.destroyForcibly();
+                proxy.waitFor(30, TimeUnit.SECONDS);
+            }
+        } finally {
+            try (var files = Files.walk(dir)) {
+                for (Path p : files.sorted((a, b) -> b.compareTo(a)).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    private static boolean awaitReady(Process proxy, int management) throws InterruptedException {
+        HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + management + "/q/health/ready"))
+                .timeout(Duration.ofSeconds(2)).build();
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (System.nanoTime() < deadline && proxy.isAlive()) {
+                try {
+                    if (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                        return true;
+                    }
+                } catch (IOException notYet) {
+                    // not listening yet
+                }
+                Thread.sleep(100);
+            }
+        }
+        return false;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, LOOPBACK)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static int freeUdpPort() throws IOException {
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+            return s.getLocalPort();
+        }
+    }
+
+    /**
+     * The backend, TCP and UDP on one port (a route's backend serves both): TCP echoes what it
+     * reads until the client's FIN, except a request for {@code /bulk}, answered with 1 MiB; UDP
+     * echoes every datagram.
+     */
+    private record Backend(ServerSocket tcp, DatagramSocket udp, ExecutorService workers) implements AutoCloseable {
+
+        static Backend start() throws IOException {
+            for (int attempt = 0; ; attempt++) {
+                ServerSocket tcp = new ServerSocket(0, 512, LOOPBACK);
+                try {
+                    DatagramSocket udp = new DatagramSocket(new InetSocketAddress(LOOPBACK, tcp.getLocalPort()));
+                    Backend b = new Backend(tcp, udp, Executors.newVirtualThreadPerTaskExecutor());
+                    b.workers.submit(b::acceptLoop);
+                    b.workers.submit(b::echoDatagrams);
+                    return b;
+                } catch (IOException portTakenForUdp) {
+                    tcp.close();
+                    if (attempt == 20) {
+                        throw portTakenForUdp;
+                    }
+                }
+            }
+        }
+
+        int port() {
+            return tcp.getLocalPort();
+        }
+
+        private void acceptLoop() {
+            while (!tcp.isClosed()) {
+                try {
+                    Socket s = tcp.accept();
+                    workers.submit(() -> serve(s));
+                } catch (IOException closed) {
+                    return;
+                }
+            }
+        }
+
+        private static void serve(Socket s) {
+            try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+                byte[] buf = new byte[16384];
+                boolean first = true;
+                for (int n; (n = in.read(buf)) > 0; first = false) {
+                    if (first && startsWith(buf, n, "GET /bulk")) {
+                        byte[] chunk = new byte[65536];
+                        for (int i = 0; i < 16; i++) {
+                            out.write(chunk);
+                        }
+                        return;
+                    }
+                    out.write(buf, 0, n);
+                }
+                s.shutdownOutput();
+            } catch (IOException peerGone) {
+                // a refused or reset connection: nothing to answer
+            }
+        }
+
+        private void echoDatagrams() {
+            byte[] buf = new byte[2048];
+            while (!udp.isClosed()) {
+                try {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    udp.receive(p);
+                    udp.send(new DatagramPacket(buf, p.getLength(), p.getSocketAddress()));
+                } catch (IOException closed) {
+                    return;
+                }
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            tcp.close();
+            udp.close();
+            workers.shutdownNow();
+        }
+    }
+
+    private static boolean startsWith(byte[] buf, int n, String prefix) {
+        byte[] p = prefix.getBytes(StandardCharsets.US_ASCII);
+        return n >= p.length && Arrays.equals(buf, 0, p.length, p, 0, p.length);
+    }
+
+    /** The clients: a mix of what the proxy serves, on a few threads, for a bounded time. */
+    private static final class Traffic {
+
+        private final int tls;
+        private final int http;
+        private final int quic;
+        private final byte[][] hellos;
+        private final AtomicLong connections = new AtomicLong();
+        private final AtomicLong datagrams = new AtomicLong();
+        private final AtomicLong failures = new AtomicLong();
+
+        Traffic(int tls, int http, int quic) throws Exception {
+            this.tls = tls;
+            this.http = http;
+            this.quic = quic;
+            this.hellos = new byte[][] {clientHello(NAME, "TLSv1.3", "h2"), clientHello("a." + NAME, "TLSv1.2", null),
+                clientHello("unknown.invalid", "TLSv1.3", null)};
+        }
+
+        void run(Duration length) throws InterruptedException {
+            long end = System.nanoTime() + length.toNanos();
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                int kind = t;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    for (long i = 0; System.nanoTime() < end; i++) {
+                        try {
+                            if (kind == 2) {
+                                quicSession();
+                            } else {
+                                tcpRound(i);
+                            }
+                        } catch (IOException | GeneralSecurityException e) {
+                            failures.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+        }
+
+        String summary() {
+            return connections.get() + " TCP connections, " + datagrams.get() + " QUIC datagrams echoed, "
+                    + failures.get() + " client errors";
+        }
+
+        /** One connection of a kind chosen round-robin: most are routed and piped, a few refused. */
+        private void tcpRound(long i) throws IOException {
+            connections.incrementAndGet();
+            switch ((int) (i % 20)) {
+                case 0 -> refused(tls, hellos[2]);
+                case 1 -> refused(http, "GET / HTTP/1.1\r\nHost: unknown.invalid\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                case 2 -> refused(tls, "\u0016\u0003\u0001garbage-that-is-no-hello".getBytes(StandardCharsets.ISO_8859_1));
+                case 3 -> exchange(http, "GET /bulk HTTP/1.1\r\nHost: " + NAME + "\r\n\r\n", 0);
+                case 4, 5, 6, 7, 8, 9 -> exchange(http, "GET / HTTP/1.1\r\nHost: " + NAME + "\r\n\r\n", 3);
+                default -> exchange(tls, hellos[(int) (i % 2)], 3);
+            }
+        }
+
+        private static void exchange(int port, String request, int roundTrips) throws IOException {
+            exchange(port, request.getBytes(StandardCharsets.US_ASCII), roundTrips);
+        }
+
+        /** Sends the hello, then echoes a few chunks, half-closes and reads until the backend's FIN. */
+        private static void exchange(int port, byte[] hello, int roundTrips) throws IOException {
+            try (Socket s = new Socket(LOOPBACK, port)) {
+                s.setSoTimeout(10_000);
+                OutputStream out = s.getOutputStream();
+                InputStream in = s.getInputStream();
+                out.write(hello);
+                byte[] chunk = new byte[512];
+                RANDOM.nextBytes(chunk);
+                for (int i = 0; i < roundTrips; i++) {
+                    out.write(chunk);
+                }
+                s.shutdownOutput();
+                byte[] buf = new byte[65536];
+                while (in.read(buf) >= 0) {
+                    // drain until the FIN passed on from the backend
+                }
+            }
+        }
+
+        private static void refused(int port, byte[] hello) throws IOException {
+            try (Socket s = new Socket(LOOPBACK, port)) {
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(hello);
+                byte[] buf = new byte[4096];
+                try {
+                    while (s.getInputStream().read(buf) >= 0) {
+                        // the proxy answers (421, an alert) or just closes
+                    }
+                } catch (IOException reset) {
+                    // a refusal may reset the connection
+                }
+            }
+        }
+
+        /** A QUIC session: a real v1 Initial with the SNI, then 1-RTT-shaped datagrams echoed back. */
+        private void quicSession() throws IOException, GeneralSecurityException {
+            try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
+                s.connect(new InetSocketAddress(LOOPBACK, quic));
+                s.setSoTimeout(2000);
+                byte[] dcid = new byte[8];
+                RANDOM.nextBytes(dcid);
+                s.send(new DatagramPacket(QuicInitial.build(dcid, hellos[0]), 1200));
+                byte[] buf = new byte[2048];
+                DatagramPacket in = new DatagramPacket(buf, buf.length);
+                try {
+                    s.receive(in);
+                    byte[] shortHeader = new byte[1200];
+                    RANDOM.nextBytes(shortHeader);
+                    shortHeader[0] = 0x40;
+                    System.arraycopy(dcid, 0, shortHeader, 1, dcid.length);
+                    for (int i = 0; i < 50; i++) {
+                        s.send(new DatagramPacket(shortHeader, shortHeader.length));
+                        s.receive(in);
+                        datagrams.incrementAndGet();
+                    }
+                } catch (SocketTimeoutException lost) {
+                    failures.incrementAndGet();
+                }
+            }
+        }
+
+        /** A TLS record holding a ClientHello from the JDK's own TLS client, offering this SNI. */
+        private static byte[] clientHello(String sni, String protocol, String alpn) throws Exception {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, null, null);
+            SSLEngine engine = context.createSSLEngine(sni, 443);
+            engine.setUseClientMode(true);
+            SSLParameters p = engine.getSSLParameters();
+            p.setServerNames(List.of(new SNIHostName(sni)));
+            p.setProtocols(new String[] {protocol});
+            if (alpn != null) {
+                p.setApplicationProtocols(new String[] {alpn});
+            }
+            engine.setSSLParameters(p);
+            ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
+            engine.wrap(ByteBuffer.allocate(0), out);
+            return Arrays.copyOf(out.array(), out.position());
+        }
+    }
+
+    /** A client Initial packet (RFC 9000 §17.2.2), protected as RFC 9001 §5 says. */
+    private static final class QuicInitial {
+
+        private static final byte[] SALT_V1 = hex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a");
+
+        static byte[] build(byte[] dcid, byte[] tlsRecord) throws GeneralSecurityException {
+            byte[] secret = expandLabel(extract(SALT_V1, dcid), "client in", 32);
+            byte[] key = expandLabel(secret, "quic key", 16);
+            byte[] iv = expandLabel(secret, "quic iv", 12);
+            byte[] hp = expandLabel(secret, "quic hp", 16);
+            byte[] hello = Arrays.copyOfRange(tlsRecord, 5, tlsRecord.length); // the handshake message
+            ByteBuffer header = ByteBuffer.allocate(64);
+            header.put((byte) 0xc3).putInt(1).put((byte) dcid.length).put(dcid).put((byte) 0).put((byte) 0);
+            int payloadLength = 1200 - (header.position() + 2 + 4) - 16;
+            header.putShort((short) (0x4000 | (4 + payloadLength + 16))).putInt(0);
+            byte[] h = Arrays.copyOf(header.array(), header.position());
+            ByteBuffer frames = ByteBuffer.allocate(payloadLength); // zero bytes left over are PADDING
+            frames.put((byte) 0x06).put((byte) 0).putShort((short) (0x4000 | hello.length)).put(hello);
+            Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
+            gcm.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, iv)); // pn 0
+            gcm.updateAAD(h);
+            byte[] sealed = gcm.doFinal(frames.array());
+            byte[] packet = new byte[h.length + sealed.length];
+            System.arraycopy(h, 0, packet, 0, h.length);
+            System.arraycopy(sealed, 0, packet, h.length, sealed.length);
+            int pnOffset = h.length - 4;
+            Cipher ecb = Cipher.getInstance("AES/ECB/NoPadding");
+            ecb.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(hp, "AES"));
+            byte[] mask = ecb.doFinal(packet, pnOffset + 4, 16);
+            packet[0] ^= (byte) (mask[0] & 0x0f);
+            for (int i = 0; i < 4; i++) {
+                packet[pnOffset + i] ^= mask[1 + i];
+            }
+            return packet;
+        }
+
+        private static byte[] extract(byte[] salt, byte[] ikm) throws GeneralSecurityException {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(salt, "HmacSHA256"));
+            return mac.doFinal(ikm);
+        }
+
+        /** HKDF-Expand-Label with an empty context, for lengths up to one SHA-256 block. */
+        private static byte[] expandLabel(byte[] secret, String label, int length) throws GeneralSecurityException {
+            byte[] full = ("tls13 " + label).getBytes(StandardCharsets.US_ASCII);
+            ByteBuffer info = ByteBuffer.allocate(2 + 1 + full.length + 1 + 1);
+            info.putShort((short) length).put((byte) full.length).put(full).put((byte) 0).put((byte) 1);
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+            return Arrays.copyOf(mac.doFinal(info.array()), length);
+        }
+
+        private static byte[] hex(String s) {
+            byte[] out = new byte[s.length() / 2];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (byte) Integer.parseInt(s.substring(2 * i, 2 * i + 2), 16);
+            }
+            return out;
+        }
+    }
+}
