@@ -2,15 +2,19 @@
 # sniproxy-java benchmark: ours vs HAProxy, nginx stream (ssl_preread), the C sniproxy and a
 # direct (no proxy) baseline, all on loopback in front of one nginx HTTPS backend.
 #
-#   bench/run.sh            full run (~15 min on 2 cores): 3 rounds, 8 s per workload
-#   bench/run.sh --quick    smoke run (~3 min): 1 round, 3 s per workload, 2,000 idle connections
+#   bench/run.sh            full run (~20 min on 2 cores): cold (2 rounds, the first 10 s of fresh
+#                           processes), then 3 warm rounds of 8 s per workload
+#   bench/run.sh --quick    smoke run (~4 min): 1 round, 3 s per workload (cold: 5 s), 2,000 idle connections
 #
-# Options: --rounds N, --duration SECONDS, --idle-conns N, --no-install, --no-build,
-#          --only "haproxy ours" (a subset of the proxies, e.g. for an A/B of one lever),
-#          --java-opts "FLAGS" (JVM flags for ours; default below), --no-docs (keep docs/ as is),
-#          --jfr (record ours with Java Flight Recorder; hot methods are printed at the end),
-#          --jar PATH (measure another build of ours, e.g. a copy of quarkus-app/ from before a change),
-#          --workloads "bulk idle" (a subset of keepalive newconn bulk latency idle quic; implies --no-docs).
+# Ours is started exactly as users start it: bin/sniproxy --config FILE (the launcher's JVM
+# settings and AOT cache), with -Dquarkus.management.port added.
+# Options: --rounds N, --duration SECONDS, --cold-rounds N, --cold-duration SECONDS, --idle-conns N,
+#          --no-install, --no-build, --only "haproxy ours" (a subset of the proxies, e.g. for an A/B of one lever),
+#          --java-opts "FLAGS" (extra JVM flags for ours, as JAVA_OPTS), --no-aot (ours without its AOT cache),
+#          --no-docs (keep docs/ as is), --jfr (record ours with Java Flight Recorder; hot methods printed at the end),
+#          --jar PATH (measure another build of ours: a copy of quarkus-app/ from before a change, started by
+#          its own bin/sniproxy), --workloads "bulk idle" (a subset of cold keepalive newconn bulk latency idle quic;
+#          implies --no-docs).
 # Raw results land in bench/results/<UTC timestamp>/; docs/benchmarks.md and
 # docs/bench/results.png are regenerated from them. Not part of CI: it installs packages (root).
 set -euo pipefail
@@ -22,20 +26,23 @@ JAVA="$JAVA_HOME/bin/java"
 
 ROUNDS=3
 DUR=8
+COLD_ROUNDS=2
+COLD_DUR=10
 IDLE_CONNS=10000
 INSTALL=1
 BUILD=1
 DOCS=1
 MODE=full
-# The JVM flags chosen by measurement (docs/benchmarks.md, "what each lever gave"): compact headers
-# shrink every per-connection object; Serial GC keeps the idle footprint small and does not
-# steal a core from the two event loops; a bounded heap keeps RSS honest.
-JAVA_OPTS_DEFAULT="-XX:+UseCompactObjectHeaders -XX:+UseSerialGC -Xmn24m -Xmx512m"
-OURS_JAVA_OPTS=$JAVA_OPTS_DEFAULT
+# The JVM settings chosen by measurement are the launcher's own (bin/sniproxy); these are extra.
+OURS_JAVA_OPTS=""
+OURS_AOT=on
 ARGS=$(printf "%q " "$@")
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) MODE=quick; ROUNDS=1; DUR=3; IDLE_CONNS=2000 ;;
+    --quick) MODE=quick; ROUNDS=1; DUR=3; COLD_ROUNDS=1; COLD_DUR=5; IDLE_CONNS=2000 ;;
+    --cold-rounds) COLD_ROUNDS=$2; shift ;;
+    --cold-duration) COLD_DUR=$2; shift ;;
+    --no-aot) OURS_AOT=off ;;
     --rounds) ROUNDS=$2; shift ;;
     --duration) DUR=$2; shift ;;
     --idle-conns) IDLE_CONNS=$2; shift ;;
@@ -47,7 +54,7 @@ while [ $# -gt 0 ]; do
     --jfr) JFR=1 ;;
     --jar) JAR_OVERRIDE=$2; BUILD=0; shift ;;
     --workloads) ONLY_WORKLOADS=$2; DOCS=0; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -72,7 +79,7 @@ PROXIES=("${TARGETS[@]:1}")
 declare -A PORT=([direct]=$P_BACKEND [haproxy]=$P_HAPROXY [nginx]=$P_NGINX [sniproxy]=$P_SNIPROXY [ours]=$P_OURS)
 declare -A PID=()
 
-wanted() { case " ${ONLY_WORKLOADS:-keepalive newconn bulk latency idle quic} " in *" $1 "*) return 0 ;; esac; return 1; }
+wanted() { case " ${ONLY_WORKLOADS:-cold keepalive newconn bulk latency idle quic} " in *" $1 "*) return 0 ;; esac; return 1; }
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$OUT/log.txt" >&2; }
 
 # ---- install peers and build ours --------------------------------------------------------------
@@ -92,6 +99,10 @@ if [ "$BUILD" = 1 ]; then
 fi
 JAR=${JAR_OVERRIDE:-$ROOT/proxy/target/quarkus-app/quarkus-run.jar}
 [ -f "$JAR" ] || { echo "no $JAR: build first (drop --no-build)" >&2; exit 1; }
+# The launcher beside that jar (the build puts bin/sniproxy into quarkus-app/); a build from before
+# the launcher existed is started with its JDK's defaults.
+LAUNCHER="$(dirname "$JAR")/bin/sniproxy"
+[ -x "$LAUNCHER" ] || LAUNCHER=""
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT="$ROOT/bench/results/$STAMP"
@@ -158,6 +169,7 @@ wait_listening() { # port seconds
   echo "stamp=$STAMP"
   echo "command=bench/run.sh $ARGS"
   echo "mode=$MODE rounds=$ROUNDS duration_s=$DUR idle_conns=$IDLE_CONNS hard_fd_limit=$HARD_FDS"
+  echo "cold=cold_rounds=$COLD_ROUNDS cold_duration_s=$COLD_DUR"
   echo "cpu=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo) x $(nproc) cores"
   echo "memory=$(awk '/^MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   echo "kernel=$(uname -srmo)"
@@ -167,7 +179,12 @@ wait_listening() { # port seconds
   echo "wrk=$(wrk -v 2>&1 | awk 'NR==1{print $2}')"
   echo "h2load=$(h2load --version | awk '{print $2}')"
   echo "java=$("$JAVA" -version 2>&1 | awk -F'"' 'NR==1{print $2}')"
-  echo "ours_java_opts=$OURS_JAVA_OPTS"
+  start_cmd="bin/sniproxy --config FILE"
+  [ -n "$LAUNCHER" ] || start_cmd="java -jar quarkus-run.jar --config FILE"
+  aot_state=$OURS_AOT
+  [ -f "$(dirname "$JAR")/sniproxy.aot" ] || aot_state="$aot_state, none built"
+  echo "ours_start=$start_cmd (AOT cache: $aot_state)"
+  echo "ours_java_opts=${OURS_JAVA_OPTS:-none beyond the launcher defaults}"
   echo "git=$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- proxy src-shared || echo '+dirty')"
   echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/meta.env"
@@ -285,12 +302,16 @@ timeouts:
   udpSession: 30s
 EOF
 
-# shellcheck disable=SC2086
-ours_cmd() { # mgmt-port config
+start_ours() { # name mgmt-port config: the launcher (it execs the JVM: the PID is the proxy's)
   local jfr=""
   [ -z "${JFR:-}" ] || jfr="-XX:StartFlightRecording=filename=$OUT/ours-%p.jfr,settings=profile"
-  echo "$JAVA" $OURS_JAVA_OPTS $jfr --add-opens java.base/java.lang=ALL-UNNAMED -Dquarkus.management.port="$1" \
-    -jar "$JAR" --config "$2"
+  if [ -n "$LAUNCHER" ]; then
+    start_bg "$1" env JAVA_HOME="$JAVA_HOME" SNIPROXY_AOT="$OURS_AOT" JAVA_OPTS="$OURS_JAVA_OPTS $jfr" \
+      "$LAUNCHER" --config "$3" -Dquarkus.management.port="$2"
+  else
+    # shellcheck disable=SC2086
+    start_bg "$1" "$JAVA" $OURS_JAVA_OPTS $jfr -Dquarkus.management.port="$2" -jar "$JAR" --config "$3"
+  fi
 }
 ready_up() { curl -s --max-time 1 "http://127.0.0.1:$1/q/health/ready" 2>/dev/null | grep -q '"UP"'; }
 
@@ -301,8 +322,7 @@ start_target() { # name: starts one proxy (or the backend) and waits until it li
     haproxy) start_bg haproxy haproxy -db -f "$RUN/haproxy.cfg" ;;
     nginx) start_bg nginx nginx -e "$RUN/nginx-stream-error.log" -c "$RUN/nginx-stream.conf" -g 'daemon off;' ;;
     sniproxy) start_bg sniproxy sniproxy -f -c "$RUN/sniproxy.conf" ;;
-    # shellcheck disable=SC2046
-    ours) start_bg ours $(ours_cmd "$P_OURS_MGMT" "$RUN/ours.yaml") ;;
+    ours) start_ours ours "$P_OURS_MGMT" "$RUN/ours.yaml" ;;
   esac
   if [ "$1" = ours ]; then
     wait_ready ours "$P_OURS_MGMT" || { log "ours did not become ready:"; tail -20 "$RUN/ours.out" >&2; exit 1; }
@@ -326,11 +346,14 @@ for t in "${PROXIES[@]}"; do [ "$t" = ours ] || start_target "$t"; done
 
 # Start-up time of ours: from exec to /q/health/ready answering UP (several starts, median).
 STARTUP_RUNS=$([ "$MODE" = quick ] && echo 1 || echo 3)
+case " ${PROXIES[*]} " in *" ours "*) ;; *) STARTUP_RUNS=0 ;; esac
 for i in $(seq "$STARTUP_RUNS"); do
   t0=$(date +%s%N)
   start_target ours
   ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   record "$i" startup ours startup_ms "$ms"
+  record "$i" startup ours startup_cpu_ms "$(( $(cpu_ticks "${PID[ours]}") * 1000 / CLK_TCK ))"
+  [ "$i" -gt 1 ] || echo "ours_jvm=$(tr '\0' ' ' < "/proc/${PID[ours]}/cmdline")" >> "$OUT/meta.env"
   sleep 2
   record "$i" startup ours idle_rss_kib "$(rss_kib "${PID[ours]}")"
   log "ours start-up $i: ${ms} ms to ready, idle RSS $(( $(rss_kib "${PID[ours]}") / 1024 )) MiB"
@@ -406,7 +429,7 @@ run_workload() { # round workload target
   while read -r metric value; do
     [ -n "$metric" ] && record "$r" "$w" "$t" "$metric" "$value"
     line="${line:-}$metric=$value "
-  done < <("wl_$w" "${PORT[$t]}")
+  done < <("wl_${w#cold_}" "${PORT[$t]}")
   if [ "$t" != direct ]; then
     # CPU the proxy itself burnt during the workload: robust to the neighbours' noise.
     c1=$(cpu_ticks "${PID[$t]}")
@@ -416,6 +439,29 @@ run_workload() { # round workload target
   log "  round $r $w $t: $line"
   settle_fds "$t" "$w" "$r"
 }
+
+# ---- cold: the first seconds of a fresh process --------------------------------------------------
+# What a new pod of a rollout sees: each proxy is started afresh for each workload and measured
+# from its first request for COLD_DUR seconds, with no warm-up at all (ours: its JIT compiling,
+# or not, with the AOT cache). Rate and the proxy's CPU during those seconds are recorded as the
+# workloads "cold_keepalive", "cold_newconn", "cold_bulk".
+if wanted cold; then
+  for r in $(seq "$COLD_ROUNDS"); do
+    if [ $((r % 2)) = 1 ]; then order=("${PROXIES[@]}"); else order=(); for ((i=${#PROXIES[@]}-1; i>=0; i--)); do order+=("${PROXIES[$i]}"); done; fi
+    log "cold round $r/$COLD_ROUNDS (${COLD_DUR} s of each workload on a fresh process): ${order[*]}"
+    for w in keepalive newconn bulk; do
+      for t in "${order[@]}"; do
+        stop_pid "${PID[$t]}"
+        start_target "$t"
+        FD_BASE[$t]=$(fds_of "${PID[$t]}")
+        saved_dur=$DUR
+        DUR=$COLD_DUR
+        run_workload "$r" "cold_$w" "$t"
+        DUR=$saved_dur
+      done
+    done
+  done
+fi
 
 WORKLOADS=()
 for w in keepalive newconn bulk latency; do wanted "$w" && WORKLOADS+=("$w"); done
@@ -437,7 +483,7 @@ sleep 2
 for t in "${PROXIES[@]}"; do FD_BASE[$t]=$(fds_of "${PID[$t]}"); done
 log "fd baselines: $(for t in "${PROXIES[@]}"; do printf '%s=%s ' "$t" "${FD_BASE[$t]}"; done)"
 
-for r in $(seq "$ROUNDS"); do
+for r in $(seq "$([ ${#WORKLOADS[@]} -gt 0 ] && echo "$ROUNDS" || echo 0)"); do
   # Alternate the order: odd rounds forward, even rounds backward, so no target always runs
   # first (cold caches) or last (after everyone else warmed the machine).
   if [ $((r % 2)) = 1 ]; then order=("${TARGETS[@]}"); else order=(); for ((i=${#TARGETS[@]}-1; i>=0; i--)); do order+=("${TARGETS[$i]}"); done; fi
@@ -513,8 +559,7 @@ fi
 if wanted quic; then
   start_bg udpecho python3 "$LIB/udp_echo.py" --port "$P_UDP_ECHO" --max-seconds 3600
   sleep 0.5
-  # shellcheck disable=SC2046
-  start_bg oursquic $(ours_cmd "$P_OURS_QUIC_MGMT" "$RUN/ours-quic.yaml")
+  start_ours oursquic "$P_OURS_QUIC_MGMT" "$RUN/ours-quic.yaml"
   quic_ok=0
   wait_ready oursquic "$P_OURS_QUIC_MGMT" && quic_ok=1
   if [ "$quic_ok" = 0 ]; then
@@ -524,6 +569,7 @@ if wanted quic; then
     stop_pid "${PID[oursquic]}"
   fi
   QDUR=$((DUR < 5 ? DUR : 5))
+  echo "quic_duration_s=$QDUR" >> "$OUT/meta.env"
   # Warm-up: one session's worth of datagrams through each path before the rounds (ours' JIT).
   for port in "$P_UDP_ECHO" $([ "$quic_ok" = 1 ] && echo "$P_OURS_QUIC"); do
     timeout 30 python3 "$LIB/quic_sender.py" --port "$port" --seconds "$QDUR" >/dev/null 2>&1 || true
@@ -532,10 +578,17 @@ if wanted quic; then
     for t in direct ours; do
       [ "$t" = ours ] && [ "$quic_ok" = 0 ] && continue
       port=$([ "$t" = direct ] && echo "$P_UDP_ECHO" || echo "$P_OURS_QUIC")
+      c0=0
+      [ "$t" = direct ] || c0=$(cpu_ticks "${PID[oursquic]}")
       read -r rate lost < <(timeout $((QDUR + 20)) python3 "$LIB/quic_sender.py" --port "$port" --seconds "$QDUR" || echo "0 0")
       record "$r" quic "$t" dgrams_s "$rate"
       record "$r" quic "$t" lost "$lost"
-      log "  round $r quic $t: $rate datagrams/s echoed ($lost lost)"
+      cpu=""
+      if [ "$t" != direct ]; then
+        cpu=$(( ($(cpu_ticks "${PID[oursquic]}") - c0) * 1000 / CLK_TCK ))
+        record "$r" quic "$t" cpu_ms "$cpu"
+      fi
+      log "  round $r quic $t: $rate datagrams/s echoed ($lost lost)${cpu:+ cpu_ms=$cpu}"
     done
   done
 fi
