@@ -5,6 +5,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.sniproxy.config.ConfigException;
 import io.sniproxy.config.ConfigReader;
 import io.sniproxy.config.ProxyConfig;
+import io.sniproxy.proxy.runtime.Snapshot;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -76,29 +77,31 @@ public class ConfigWatcher {
                 return null;
             }
             lastDigest = d;
+            ProxyConfig config;
             try {
-                return ConfigReader.read(file);
+                config = ConfigReader.read(file);
             } catch (ConfigException e) {
                 LOG.errorf("config change rejected, the running config stays in force:%n%s", e.getMessage());
                 return null;
             }
+            if (lifecycle.startupProblem() != null) {
+                lifecycle.start(config); // a corrected file after a bad start: binds, blocking, here
+                return null;
+            }
+            // Built here, on the worker: the snapshot lists interface addresses and reads RLIMIT_NOFILE.
+            return lifecycle.server().prepare(config);
         }, false).onComplete(ar -> {
             busy.set(false);
             if (ar.succeeded() && ar.result() != null) {
-                apply((ProxyConfig) ar.result());
+                apply(ar.result());
             }
         });
     }
 
-    private void apply(ProxyConfig config) {
-        if (lifecycle.startupProblem() != null) {
-            vertx.executeBlocking(() -> {
-                lifecycle.start(config);
-                return null;
-            }, false);
-            return;
-        }
-        lifecycle.server().apply(config)
+    /** Swaps the prepared snapshot in; only the (non-blocking) listener changes run on the event loop. */
+    private void apply(Snapshot next) {
+        ProxyConfig config = next.config();
+        lifecycle.server().apply(next)
                 .onSuccess(v -> LOG.infof("config reloaded: %d listener(s), %d route(s)", config.listeners().size(),
                         config.routes().size()))
                 .onFailure(e -> LOG.errorf("config reloaded, but: %s", e.getMessage()));

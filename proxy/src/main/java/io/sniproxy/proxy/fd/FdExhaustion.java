@@ -1,5 +1,6 @@
 package io.sniproxy.proxy.fd;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -12,6 +13,8 @@ public final class FdExhaustion {
 
     /** The {@code reason} label of {@code sniproxy_accept_errors_total} for anything else. */
     public static final String OTHER = "other";
+    /** Every label {@link #label} can return. */
+    public static final List<String> LABELS = List.of("emfile", "enfile", "enobufs", OTHER);
 
     private FdExhaustion() {
     }

@@ -9,6 +9,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.DoubleSupplier;
 
 /**
  * The contract metrics of the TCP data path, per listener. Meters are created once per listener
@@ -28,6 +29,27 @@ public final class ProxyMetrics {
                 .register(registry);
         Gauge.builder("sniproxy.pool.active.connections", () -> 0)
                 .description("Pooled backend connections in use (always 0)").register(registry);
+    }
+
+    /**
+     * The process-wide connection caps (all listeners share them, like the registry that enforces
+     * them): {@code sniproxy_connections_limit} and {@code sniproxy_udp_sessions_limit} are the
+     * effective ones (the configured values capped to what the fd limit allows),
+     * {@code ..._configured} what the config asks for. Alert when an effective one is below its
+     * configured one.
+     */
+    public void limits(DoubleSupplier connections, DoubleSupplier configuredConnections, DoubleSupplier udpSessions,
+            DoubleSupplier configuredUdpSessions) {
+        Gauge.builder("sniproxy.connections.limit", connections::getAsDouble)
+                .description("Effective limits.maxConnections: the configured value capped to what RLIMIT_NOFILE allows")
+                .register(registry);
+        Gauge.builder("sniproxy.connections.limit.configured", configuredConnections::getAsDouble)
+                .description("limits.maxConnections as configured").register(registry);
+        Gauge.builder("sniproxy.udp.sessions.limit", udpSessions::getAsDouble)
+                .description("Effective limits.maxUdpSessions: the configured value capped to what RLIMIT_NOFILE allows")
+                .register(registry);
+        Gauge.builder("sniproxy.udp.sessions.limit.configured", configuredUdpSessions::getAsDouble)
+                .description("limits.maxUdpSessions as configured").register(registry);
     }
 
     public MeterRegistry registry() {
@@ -85,12 +107,12 @@ public final class ProxyMetrics {
         /**
          * {@code sniproxy_accept_errors_total{listener,reason}}: the OS refused to hand over an
          * accepted connection ({@code emfile}, {@code enfile}, {@code enobufs}, {@code other}).
-         * Created at the first error, so a healthy listener exports no such series.
+         * A TCP listener exports every reason from its start, at 0, so that rate() sees the first.
          */
-        public void acceptError(String reason) {
+        public void acceptErrors(String reason, int n) {
             acceptErrors.computeIfAbsent(reason, r -> Counter.builder("sniproxy.accept.errors")
                     .description("Accepts the OS refused, by errno").tags("listener", listener, "reason", r)
-                    .register(registry)).increment();
+                    .register(registry)).increment(n);
         }
 
         public AtomicInteger active() {

@@ -92,7 +92,7 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
             udp.drop(DropReason.DRAINING.label(), 1);
             return;
         }
-        if (!budget.tryAcquire(snapshot.config().limits().maxUdpSessions())) {
+        if (!budget.tryAcquire(snapshot.limits().maxUdpSessions())) {
             content.release();
             udp.drop(DropReason.SESSION_LIMIT.label(), 1);
             meters.outcome(Outcome.REFUSED_LIMIT);

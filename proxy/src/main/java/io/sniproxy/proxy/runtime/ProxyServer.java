@@ -2,6 +2,8 @@ package io.sniproxy.proxy.runtime;
 
 import io.sniproxy.config.Listener;
 import io.sniproxy.config.ProxyConfig;
+import io.sniproxy.proxy.fd.FdBudget;
+import io.sniproxy.proxy.fd.FdReserve;
 import io.sniproxy.proxy.metrics.ProxyMetrics;
 import io.sniproxy.proxy.route.BackendSelector;
 import io.sniproxy.proxy.route.HostResolver;
@@ -31,8 +33,10 @@ public final class ProxyServer {
     private final List<ListenerFactory> factories;
     private final AtomicLong generations = new AtomicLong();
     private final Map<String, ListenerFactory.RunningListener> running = new LinkedHashMap<>();
+    private final FdReserve reserve;
     private volatile Snapshot snapshot;
     private volatile boolean draining;
+    private FdBudget logged; // the budget last logged: a reload that changes nothing logs nothing
 
     public ProxyServer(Vertx vertx, ProxyMetrics metrics, HostResolver resolver, List<ListenerFactory> factories) {
         this(vertx, metrics, resolver, factories, UnaryOperator.identity());
@@ -44,6 +48,12 @@ public final class ProxyServer {
         this.factories = List.copyOf(factories);
         this.context = new ServerContext(vertx, transport.apply(Transport.of(vertx.nettyEventLoopGroup())),
                 this::snapshot, new BackendSelector(resolver), new ConnectionRegistry(), metrics, new AccessLogger());
+        // Before the first listener is bound and the first connection accepted: what the process holds anyway.
+        this.reserve = FdReserve.measure(context.transport().eventLoops());
+        LOG.debugf("fd reserve: %d open before the first listener, + one socket per listener per event loop (%d), "
+                + "+ %d headroom (management, DNS, reloads)", reserve.baseline(), reserve.eventLoops(), FdReserve.HEADROOM);
+        metrics.limits(() -> limit(FdBudget::maxConnections), () -> limit(FdBudget::configuredConnections),
+                () -> limit(FdBudget::maxUdpSessions), () -> limit(FdBudget::configuredUdpSessions));
     }
 
     public Snapshot snapshot() {
@@ -64,16 +74,29 @@ public final class ProxyServer {
 
     /** Binds every listener of {@code config}; fails if any cannot be bound (and unbinds the rest). */
     public synchronized Future<Void> start(ProxyConfig config) {
-        snapshot = Snapshot.of(generations.incrementAndGet(), config);
+        install(prepare(config));
         return bindAll(config.listeners()).recover(e -> stopAccepting().compose(v -> Future.failedFuture(e)));
+    }
+
+    /**
+     * Builds the next generation: routes, self-loop guard (it lists the host's interfaces) and the
+     * effective limits (it reads RLIMIT_NOFILE). Blocks briefly: call it off the event loop.
+     */
+    public Snapshot prepare(ProxyConfig config) {
+        return Snapshot.of(generations.incrementAndGet(), config, reserve);
+    }
+
+    /** {@link #prepare} and {@link #apply(Snapshot)} in one (tests, and callers off the event loop). */
+    public Future<Void> apply(ProxyConfig config) {
+        return apply(prepare(config));
     }
 
     /**
      * Applies a new, already validated config: new connections use it at once; listeners that were
      * removed stop accepting (their open connections go on), new ones are bound. Blocking-free.
      */
-    public synchronized Future<Void> apply(ProxyConfig config) {
-        Snapshot next = Snapshot.of(generations.incrementAndGet(), config);
+    public synchronized Future<Void> apply(Snapshot next) {
+        ProxyConfig config = next.config();
         Map<String, Listener> wanted = new LinkedHashMap<>();
         for (Listener l : config.listeners()) {
             wanted.put(key(l), l);
@@ -86,10 +109,31 @@ public final class ProxyServer {
                 it.remove();
             }
         }
-        snapshot = next;
+        install(next);
         List<Listener> added = wanted.entrySet().stream().filter(e -> !running.containsKey(e.getKey()))
                 .map(Map.Entry::getValue).toList();
         return Future.join(stops).transform(x -> bindAll(added));
+    }
+
+    private double limit(java.util.function.ToIntFunction<FdBudget> which) {
+        Snapshot s = snapshot;
+        return s == null ? Double.NaN : which.applyAsInt(s.limits());
+    }
+
+    private void install(Snapshot next) {
+        snapshot = next;
+        FdBudget b = next.limits();
+        if (b.equals(logged)) {
+            return;
+        }
+        logged = b;
+        if (b.capped()) {
+            LOG.warn(b.warning());
+        } else if (b.fdLimit() > 0) {
+            LOG.infof("fd limit %d (%d kept for the process) allows %d TCP connections; limits.maxConnections %d "
+                    + "and maxUdpSessions %d fit", b.fdLimit(), b.reserve(), b.allowedConnections(),
+                    b.configuredConnections(), b.configuredUdpSessions());
+        }
     }
 
     private Future<Void> bindAll(List<Listener> listeners) {

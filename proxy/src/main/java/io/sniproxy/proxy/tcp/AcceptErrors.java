@@ -35,11 +35,14 @@ final class AcceptErrors extends ChannelInboundHandlerAdapter {
     AcceptErrors(String listener, ListenerMeters meters) {
         this.listener = listener;
         this.meters = meters;
+        for (String reason : FdExhaustion.LABELS) {
+            meters.acceptErrors(reason, 0);
+        }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        meters.acceptError(FdExhaustion.label(cause));
+        meters.acceptErrors(FdExhaustion.label(cause), 1);
         long count = sinceLastLine.incrementAndGet();
         long now = System.nanoTime();
         long next = nextLineNanos.get();

@@ -63,7 +63,7 @@ public final class TcpListenerFactory implements ListenerFactory {
     private static void accept(Channel ch, Listener bound, ListenerMeters meters, ServerContext server) {
         Snapshot snapshot = server.snapshot().get();
         Listener listener = snapshot.listener(bound);
-        if (!server.registry().tryAcquire(snapshot.config().limits().maxConnections())) {
+        if (!server.registry().tryAcquire(snapshot.limits().maxConnections())) {
             refuseAtLimit(ch, listener);
             meters.outcome(Outcome.REFUSED_LIMIT);
             return;

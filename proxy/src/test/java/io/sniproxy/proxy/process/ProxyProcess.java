@@ -45,8 +45,17 @@ final class ProxyProcess implements AutoCloseable {
 
     /** Starts and waits until readiness answers {@code expectedReadyStatus} (503: up but not ready). */
     static ProxyProcess start(Path config, int expectedReadyStatus, String... jvmProperties) throws IOException {
+        return start(List.of(), config, expectedReadyStatus, jvmProperties);
+    }
+
+    /**
+     * Starts under {@code wrapper} (e.g. {@code prlimit --nofile=320:320 --}), which must exec the
+     * JVM (same PID), and waits until readiness answers {@code expectedReadyStatus}.
+     */
+    static ProxyProcess start(List<String> wrapper, Path config, int expectedReadyStatus, String... jvmProperties)
+            throws IOException {
         int management = freePort();
-        List<String> cmd = new ArrayList<>();
+        List<String> cmd = new ArrayList<>(wrapper);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Dquarkus.management.port=" + management);
         cmd.addAll(List.of(jvmProperties));
@@ -106,6 +115,30 @@ final class ProxyProcess implements AutoCloseable {
 
     long pid() {
         return process.pid();
+    }
+
+    /** The process's open file descriptors now, counted in /proc. */
+    long openFds() throws IOException {
+        try (var fds = Files.list(Path.of("/proc", String.valueOf(process.pid()), "fd"))) {
+            return fds.count();
+        }
+    }
+
+    /** CPU time used so far (user + system), in seconds, from /proc/PID/stat (clock ticks of 1/100 s). */
+    double cpuSeconds() throws IOException {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime: fields 14 and 15
+    }
+
+    /** One sample of {@code /q/metrics}: the value of the series named exactly {@code series}, or NaN. */
+    double metric(String series) throws IOException {
+        for (String line : get("/q/metrics").body().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1).trim());
+            }
+        }
+        return Double.NaN;
     }
 
     void signal(String name) throws Exception {

@@ -15,13 +15,13 @@ import javax.crypto.spec.SecretKeySpec;
  * send Initials shaped as they like: a ClientHello split over several packets, frames out of order,
  * coalesced packets. Checked byte for byte against the RFC 9001 / RFC 9369 Appendix A packets.
  */
-final class InitialPackets {
+public final class InitialPackets {
 
     private InitialPackets() {
     }
 
     /** Seals one Initial with a 4-byte packet number, padded so that the packet is at least {@code minSize}. */
-    static byte[] seal(QuicVersion version, byte[] dcid, byte[] scid, long pn, byte[] frames, int minSize) {
+    public static byte[] seal(QuicVersion version, byte[] dcid, byte[] scid, long pn, byte[] frames, int minSize) {
         InitialKeys keys = InitialKeys.derive(version, dcid);
         ByteArrayOutputStream h = new ByteArrayOutputStream();
         h.write(0xc0 | version.initialType() << 4 | 0x03);
@@ -61,7 +61,7 @@ final class InitialPackets {
     }
 
     /** A CRYPTO frame carrying {@code data[from, to)} at that offset. */
-    static byte[] crypto(byte[] data, int from, int to) {
+    public static byte[] crypto(byte[] data, int from, int to) {
         ByteArrayOutputStream f = new ByteArrayOutputStream();
         f.write(0x06);
         f.writeBytes(varint(from));

@@ -1,0 +1,401 @@
+package io.sniproxy.proxy.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.sniproxy.proxy.quic.InitialPackets;
+import io.sniproxy.proxy.quic.QuicPeers;
+import io.sniproxy.proxy.quic.QuicVersion;
+import io.sniproxy.proxy.testing.ClientHellos;
+import io.sniproxy.proxy.testing.RecordingServer;
+import io.sniproxy.proxy.testing.TestCerts;
+import io.sniproxy.proxy.testing.TlsEchoServer;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.Executors;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The founding incident, replayed against the packaged proxy: several times more concurrent TLS,
+ * HTTP and QUIC connections than its file descriptors allow. It must refuse the excess as counted
+ * outcomes, stay responsive and idle (no accept spin), and once the clients leave give every fd
+ * back, report ready and serve the next client — twice in a row, in one process, without a restart.
+ *
+ * <p>Two ways to get there: started under {@code prlimit --nofile=320:320} (the proxy knows its
+ * limit and caps its connections so that the OS never says no), and the limit lowered behind the
+ * running proxy's back with {@code prlimit --pid} (the OS does say no: EMFILE at accept and at the
+ * backend socket).
+ */
+class FdLimitIT {
+
+    static final int NOFILE = 320;
+    /** Two in CI; the soak command ({@code bin/soak.sh}) raises it. */
+    static final int ROUNDS = Integer.getInteger("sniproxy.fdlimit.rounds", 2);
+    static final int TLS_CLIENTS = 200;
+    static final int HTTP_CLIENTS = 200;
+    static final int QUIC_CLIENTS = 80;
+    static final byte[] ECHO_HELLO = ClientHellos.tls13("echo.example.com");
+    static final byte[] HTTP_REQUEST = "GET / HTTP/1.1\r\nHost: web.example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] QUIC_INITIAL = InitialPackets.seal(QuicVersion.V1, HexFormat.of().parseHex("c1c2c3c4c5c6c7c8"),
+            new byte[0], 0, InitialPackets.crypto(ClientHellos.handshakeMessage(ClientHellos.tls13("quic.example.com")),
+                    0, ClientHellos.handshakeMessage(ClientHellos.tls13("quic.example.com")).length), 1200);
+
+    @TempDir
+    Path dir;
+
+    RecordingServer tcpEcho;
+    TlsEchoServer tlsEcho;
+    HttpServer web;
+    NioEventLoopGroup group;
+    QuicPeers.Server quicEcho;
+    int tlsPort;
+    int httpPort;
+    int quicPort;
+    Path config;
+
+    @BeforeEach
+    void backends() throws Exception {
+        try {
+            assertThat(new ProcessBuilder("prlimit", "--version").start().waitFor()).isZero();
+        } catch (IOException e) {
+            throw new AssertionError("prlimit not found: install util-linux (.ci/run does)", e);
+        }
+        tcpEcho = new RecordingServer(true);
+        tlsEcho = new TlsEchoServer("tls");
+        web = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
+        web.createContext("/", ex -> {
+            byte[] body = "web\n".getBytes(StandardCharsets.US_ASCII);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        web.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        web.start();
+        group = new NioEventLoopGroup(1);
+        quicEcho = new QuicPeers.Server(group, "quic", false);
+        tlsPort = ProxyProcess.freePort();
+        httpPort = ProxyProcess.freePort();
+        quicPort = ProxyProcess.freePort();
+        config = dir.resolve("sniproxy.yaml");
+        Files.writeString(config, """
+                listeners:
+                  - name: tls
+                    address: 127.0.0.1:%d
+                    protocol: tls
+                  - name: http
+                    address: 127.0.0.1:%d
+                    protocol: http
+                  - name: quic
+                    address: 127.0.0.1:%d
+                    protocol: quic
+                routes:
+                  - hostnames: [echo.example.com]
+                    backend: %s
+                  - hostnames: [api.example.com]
+                    backend: %s
+                  - hostnames: [web.example.com]
+                    backend: 127.0.0.1:%d
+                  - hostnames: [quic.example.com]
+                    backend: %s
+                timeouts:
+                  udpSession: 3s
+                """.formatted(tlsPort, httpPort, quicPort, tcpEcho.address(), tlsEcho.address(),
+                web.getAddress().getPort(), quicEcho.address()));
+    }
+
+    @AfterEach
+    void stopBackends() throws Exception {
+        quicEcho.close();
+        group.shutdownGracefully().syncUninterruptibly();
+        web.stop(0);
+        tlsEcho.close();
+        tcpEcho.close();
+    }
+
+    @Test
+    void startedUnderALowNofileItCapsItsLimitsRefusesTheExcessAndRecoversTwice() throws Exception {
+        try (ProxyProcess proxy = ProxyProcess.start(List.of("prlimit", "--nofile=" + NOFILE + ":" + NOFILE, "--"),
+                config, 200, "-Dsniproxy.reload.poll-millis=3600000")) {
+            assertThat(proxy.metric("process_max_fds")).isEqualTo(NOFILE);
+            int cap = (int) proxy.metric("sniproxy_connections_limit");
+            int udpCap = (int) proxy.metric("sniproxy_udp_sessions_limit");
+            assertThat(proxy.metric("sniproxy_connections_limit_configured")).isEqualTo(50_000);
+            assertThat(cap).isBetween(10, NOFILE / 2);
+            assertThat(udpCap).isBetween(1, QUIC_CLIENTS / 2);
+            assertThat(proxy.log()).containsOnlyOnce("caps limits.maxConnections 50000 -> " + cap);
+            long baseline = warmUpAndMeasureBaseline(proxy);
+            System.out.printf("fd-limit IT (prlimit %d): baseline %d fds, cap %d connections + %d QUIC sessions%n",
+                    NOFILE, baseline, cap, udpCap);
+
+            for (int round = 1; round <= ROUNDS; round++) {
+                awaitNoSessions(proxy); // the last check's QUIC session must not hold a slot
+                Offered offered = offer(proxy);
+                try {
+                    // Exactly the cap is routed and held; everything else was refused at accept,
+                    // before any backend socket: the OS was never asked for more than it has.
+                    assertThat(offered.routed.size()).as("routed TCP connections").isEqualTo(cap);
+                    assertThat(offered.waiting).as("clients left waiting in the backlog").isEmpty();
+                    assertThat(proxy.readyStatus()).as("management answers while saturated").isIn(200, 503);
+                    double cores = cpuWhileHeld(proxy);
+                    long saturatedFds = proxy.openFds();
+                    System.out.printf("round %d: held %d TCP + %d QUIC, %d fds, %.3f cores while saturated%n",
+                            round, offered.routed.size(), udpCap, saturatedFds, cores);
+                    assertThat(cores).as("CPU while saturated (no accept spin)").isLessThan(0.25);
+                    assertThat(saturatedFds).isLessThan(NOFILE);
+                } finally {
+                    offered.close();
+                }
+                int r = round;
+                double refusedTcp = (TLS_CLIENTS + HTTP_CLIENTS - cap) * (double) r;
+                await().atMost(Duration.ofSeconds(10)).until(() -> proxy.metric(
+                        "sniproxy_connections_total{listener=\"tls\",outcome=\"refused_limit\"}")
+                        + proxy.metric("sniproxy_connections_total{listener=\"http\",outcome=\"refused_limit\"}")
+                        == refusedTcp);
+                assertThat(proxy.metric("sniproxy_connections_total{listener=\"quic\",outcome=\"refused_limit\"}"))
+                        .isEqualTo((QUIC_CLIENTS - udpCap) * (double) r);
+                assertThat(proxy.metric("sniproxy_connections_total{listener=\"tls\",outcome=\"fd_limit\"}")).isZero();
+                assertThat(proxy.metric("sniproxy_accept_errors_total{listener=\"tls\",reason=\"emfile\"}")).isZero();
+                assertRecovered(proxy, baseline);
+            }
+            assertNoExceptionEscaped(proxy);
+        }
+    }
+
+    @Test
+    void whenTheLimitDropsUnderTheRunningProxyEverySocketTheOsRefusesIsACountedOutcomeAndItRecoversTwice()
+            throws Exception {
+        try (ProxyProcess proxy = ProxyProcess.start(config, "-Dsniproxy.reload.poll-millis=3600000")) {
+            long baseline = warmUpAndMeasureBaseline(proxy);
+            int capBefore = (int) proxy.metric("sniproxy_connections_limit");
+            assertThat(capBefore).isGreaterThan(TLS_CLIENTS + HTTP_CLIENTS); // the cap does not protect it now
+            prlimit(proxy.pid(), NOFILE);
+            System.out.printf("fd-limit IT (prlimit --pid %d after start): baseline %d fds%n", NOFILE, baseline);
+
+            for (int round = 1; round <= ROUNDS; round++) {
+                Offered offered = offer(proxy);
+                double cores;
+                try {
+                    cores = cpuWhileHeld(proxy);
+                    System.out.printf("round %d: %d TCP routed and held, %d refused, %d waiting in the backlog, "
+                            + "%d fds, %.3f cores while saturated%n", round, offered.routed.size(), offered.refused,
+                            offered.waiting.size(), proxy.openFds(), cores);
+                    assertThat(cores).as("CPU while saturated (no accept spin)").isLessThan(0.25);
+                    assertThat(offered.routed.size()).isLessThan(TLS_CLIENTS + HTTP_CLIENTS);
+                } finally {
+                    offered.close();
+                }
+                assertRecovered(proxy, baseline);
+                double osRefusals = proxy.metric("sniproxy_connections_total{listener=\"tls\",outcome=\"fd_limit\"}")
+                        + proxy.metric("sniproxy_connections_total{listener=\"http\",outcome=\"fd_limit\"}")
+                        + proxy.metric("sniproxy_accept_errors_total{listener=\"tls\",reason=\"emfile\"}")
+                        + proxy.metric("sniproxy_accept_errors_total{listener=\"http\",reason=\"emfile\"}");
+                System.out.printf("round %d: fd_limit + accept errors so far %.0f%n", round, osRefusals);
+                assertThat(osRefusals).as("the OS said no, and each time it was counted").isPositive();
+            }
+            assertNoExceptionEscaped(proxy);
+
+            // A reload reads the limit again: from now on the proxy caps itself below it.
+            proxy.signal("HUP");
+            await().atMost(Duration.ofSeconds(20)).until(() -> proxy.metric("sniproxy_connections_limit") < NOFILE / 2);
+            assertThat(proxy.log()).contains("RLIMIT_NOFILE " + NOFILE);
+        }
+    }
+
+    // ---- load --------------------------------------------------------------------------------
+
+    /** What one round of load left open: routed connections held, clients still waiting, QUIC sockets. */
+    record Offered(List<Socket> routed, List<Socket> waiting, int refused, List<DatagramSocket> quic)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            for (Socket s : routed) {
+                closeQuietly(s);
+            }
+            for (Socket s : waiting) {
+                closeQuietly(s);
+            }
+            for (DatagramSocket d : quic) {
+                d.close();
+            }
+        }
+    }
+
+    /**
+     * Opens every client at once (each sends its hello or request right away), then reads what each
+     * got: its echo / a 200 (routed, kept open), a farewell or a close (refused), or nothing yet
+     * (waiting in the listen backlog while the proxy cannot accept).
+     */
+    private Offered offer(ProxyProcess proxy) throws IOException {
+        List<Socket> tls = new ArrayList<>();
+        List<Socket> http = new ArrayList<>();
+        List<DatagramSocket> quic = new ArrayList<>();
+        for (int i = 0; i < Math.max(TLS_CLIENTS, HTTP_CLIENTS); i++) {
+            if (i < TLS_CLIENTS) {
+                tls.add(open(tlsPort, ECHO_HELLO));
+            }
+            if (i < HTTP_CLIENTS) {
+                http.add(open(httpPort, HTTP_REQUEST));
+            }
+        }
+        for (int i = 0; i < QUIC_CLIENTS; i++) {
+            DatagramSocket d = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            d.send(new DatagramPacket(QUIC_INITIAL, QUIC_INITIAL.length, InetAddress.getLoopbackAddress(), quicPort));
+            quic.add(d);
+        }
+        List<Socket> routed = new ArrayList<>();
+        List<Socket> waiting = new ArrayList<>();
+        int refused = 0;
+        for (Socket s : tls) {
+            switch (answer(s, ECHO_HELLO.length)) {
+                case ROUTED -> routed.add(s);
+                case WAITING -> waiting.add(s);
+                case REFUSED -> refused++;
+            }
+        }
+        for (Socket s : http) {
+            switch (answer(s, -1)) {
+                case ROUTED -> routed.add(s);
+                case WAITING -> waiting.add(s);
+                case REFUSED -> refused++;
+            }
+        }
+        return new Offered(routed, waiting, refused, quic);
+    }
+
+    enum Answer { ROUTED, REFUSED, WAITING }
+
+    private static Socket open(int port, byte[] first) throws IOException {
+        Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+        s.setSoTimeout(3000);
+        s.getOutputStream().write(first);
+        return s;
+    }
+
+    /** @param echoLength the length of the echo that means routed (TLS), or -1 for an HTTP status line */
+    private static Answer answer(Socket s, int echoLength) {
+        try {
+            InputStream in = s.getInputStream();
+            if (echoLength > 0) {
+                byte[] got = in.readNBytes(echoLength);
+                if (Arrays.equals(got, ECHO_HELLO)) {
+                    return Answer.ROUTED;
+                }
+                assertThat(got).as("a refused TLS client gets an alert or nothing").satisfiesAnyOf(
+                        g -> assertThat(g).isEmpty(), g -> assertThat(g).startsWith(0x15, 0x03, 0x03, 0x00, 0x02, 0x02));
+            } else {
+                String status = new BufferedReader(new InputStreamReader(in, StandardCharsets.US_ASCII)).readLine();
+                if ("HTTP/1.1 200 OK".equals(status)) {
+                    return Answer.ROUTED;
+                }
+                assertThat(status).as("a refused HTTP client gets a 503 or nothing").satisfiesAnyOf(
+                        st -> assertThat(st).isNull(), st -> assertThat(st).isEqualTo("HTTP/1.1 503 Service Unavailable"));
+            }
+            closeQuietly(s);
+            return Answer.REFUSED;
+        } catch (SocketTimeoutException e) {
+            return Answer.WAITING;
+        } catch (IOException e) {
+            closeQuietly(s); // reset: the proxy closed before the client's bytes were read
+            return Answer.REFUSED;
+        }
+    }
+
+    // ---- checks ------------------------------------------------------------------------------
+
+    /** One client of each protocol served (lazily opened fds exist afterwards), then the fds counted. */
+    private long warmUpAndMeasureBaseline(ProxyProcess proxy) throws Exception {
+        served(proxy);
+        awaitNoSessions(proxy);
+        await().atMost(Duration.ofSeconds(20)).until(() -> proxy.metric("sniproxy_connections_active{listener=\"tls\"}")
+                + proxy.metric("sniproxy_connections_active{listener=\"http\"}") == 0);
+        return proxy.openFds();
+    }
+
+    private static void awaitNoSessions(ProxyProcess proxy) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> proxy.metric(
+                "sniproxy_udp_sessions_active{listener=\"quic\"}") == 0);
+    }
+
+    private void assertRecovered(ProxyProcess proxy, long baseline) throws Exception {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                .until(() -> proxy.openFds() <= baseline + 2);
+        long fds = proxy.openFds();
+        await().atMost(Duration.ofSeconds(20)).until(() -> proxy.readyStatus() == 200);
+        served(proxy);
+        System.out.printf("recovered: %d fds (baseline %d), ready, served TLS, HTTP and QUIC%n", fds, baseline);
+    }
+
+    /** A real TLS client, an HTTP request and a real QUIC client, each served end to end. */
+    private void served(ProxyProcess proxy) throws Exception {
+        try (SSLSocket s = (SSLSocket) TestCerts.clientContext().getSocketFactory().createSocket("127.0.0.1", tlsPort)) {
+            SSLParameters p = s.getSSLParameters();
+            p.setServerNames(List.of(new SNIHostName("api.example.com")));
+            s.setSSLParameters(p);
+            s.setSoTimeout(15_000);
+            s.getOutputStream().write("ping\n".getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream().flush();
+            assertThat(new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine())
+                    .isEqualTo("tls:ping");
+        }
+        try (Socket s = open(httpPort, HTTP_REQUEST)) {
+            s.setSoTimeout(15_000);
+            assertThat(new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII))
+                    .readLine()).isEqualTo("HTTP/1.1 200 OK");
+        }
+        assertThat(QuicPeers.exchange(group, new InetSocketAddress("127.0.0.1", quicPort), "quic.example.com",
+                "ping", 5000)).isEqualTo("quic:ping");
+    }
+
+    /** CPU cores the proxy used over a 3 s window while the load is held (its own CPU time, not the machine's). */
+    private static double cpuWhileHeld(ProxyProcess proxy) throws Exception {
+        double before = proxy.cpuSeconds();
+        long start = System.nanoTime();
+        Thread.sleep(3000); // a measuring window, not a wait for a condition
+        return (proxy.cpuSeconds() - before) / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private static void assertNoExceptionEscaped(ProxyProcess proxy) {
+        assertThat(proxy.log())
+                .doesNotContain("\tat ")
+                .doesNotContain("reached at the tail of the pipeline")
+                .doesNotContain("not registered to an event loop");
+    }
+
+    private static void prlimit(long pid, int nofile) throws Exception {
+        Process p = new ProcessBuilder("prlimit", "--pid", String.valueOf(pid), "--nofile=" + nofile + ":" + nofile)
+                .inheritIO().start();
+        assertThat(p.waitFor()).as("prlimit --pid").isZero();
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // closing a client socket of the test
+        }
+    }
+}
