@@ -1,16 +1,27 @@
 package io.sniproxy.proxy.balance;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.sniproxy.proxy.route.HostResolver;
+import io.sniproxy.config.Backend;
+import io.sniproxy.config.Balance;
+import io.sniproxy.config.HostPort;
+import io.sniproxy.config.Listener;
+import io.sniproxy.config.ProxyConfig;
+import io.sniproxy.config.Route;
+import io.vertx.core.Future;
+import java.net.InetAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * Every configured backend's {@link BackendState}, kept across reloads for the backends that stay
@@ -29,8 +40,11 @@ public final class BackendRegistry implements AutoCloseable {
 
     private final MeterRegistry metrics;
     private final EventLoopGroup group;
-    private final Class<? extends SocketChannel> channelClass;
-    private final HostResolver resolver;
+    private final ChannelFactory<? extends SocketChannel> sockets;
+    private final Function<String, Future<InetAddress>> resolver;
+    private final Strategy defaultStrategy = new Strategy.RoundRobin();
+    /** Each route of the config in force and its strategy (round-robin position); by identity, as RouteTable hands them out. */
+    private volatile Map<Route, Strategy> strategies = new IdentityHashMap<>();
     private final Map<String, BackendState> states = new ConcurrentHashMap<>();
     private final Map<String, BackendMeters> meters = new HashMap<>();
     private final Map<String, Running> checkers = new HashMap<>();
@@ -38,11 +52,11 @@ public final class BackendRegistry implements AutoCloseable {
     private record Running(Wanted wanted, HealthChecker checker) {
     }
 
-    public BackendRegistry(MeterRegistry metrics, EventLoopGroup group, Class<? extends SocketChannel> channelClass,
-            HostResolver resolver) {
+    public BackendRegistry(MeterRegistry metrics, EventLoopGroup group, ChannelFactory<? extends SocketChannel> sockets,
+            Function<String, Future<InetAddress>> resolver) {
         this.metrics = metrics;
         this.group = group;
-        this.channelClass = channelClass;
+        this.sockets = sockets;
         this.resolver = resolver;
     }
 
@@ -64,7 +78,11 @@ public final class BackendRegistry implements AutoCloseable {
     public synchronized void update(List<Wanted> wanted) {
         Map<String, Wanted> byLabel = new HashMap<>();
         for (Wanted w : wanted) {
-            byLabel.putIfAbsent(w.label(), w);
+            // a backend named by several routes: the first one with a check decides it
+            Wanted seen = byLabel.get(w.label());
+            if (seen == null || (seen.check().isEmpty() && w.check().isPresent())) {
+                byLabel.put(w.label(), w);
+            }
         }
         for (var it = checkers.entrySet().iterator(); it.hasNext();) {
             var e = it.next();
@@ -88,11 +106,64 @@ public final class BackendRegistry implements AutoCloseable {
             if (w.check().isPresent() && !checkers.containsKey(w.label())) {
                 Check c = w.check().get();
                 HealthChecker checker = new HealthChecker(s, w.host(), w.port(), c.interval(), c.timeout(), c.rise(),
-                        c.fall(), group.next(), channelClass, resolver);
+                        c.fall(), group.next(), sockets, resolver);
                 checkers.put(w.label(), new Running(w, checker));
                 checker.start();
             }
         }
+    }
+
+    /** The label of a backend: {@code host:port} with the port the connection uses. */
+    public static String label(HostPort effective) {
+        return effective.isIpv6Literal() ? "[" + effective.host() + "]:" + effective.portOr(0)
+                : effective.host() + ":" + effective.portOr(0);
+    }
+
+    /** The strategy of a route of the config in force (a route of an older generation gets a fresh one). */
+    public Strategy strategy(Route route) {
+        Strategy s = strategies.get(route);
+        return s != null ? s : Strategy.of(route.balance());
+    }
+
+    /** For a listener's default backend: a single backend, so the strategy never matters. */
+    public Strategy roundRobin() {
+        return defaultStrategy;
+    }
+
+    /**
+     * Applies a config: its routes' strategies (an equal route keeps its position), the backends it
+     * names with explicit ports and their health checks. Port-less backends (the listener's port)
+     * are registered when first used and get passive health only.
+     */
+    public synchronized void update(ProxyConfig config) {
+        Map<Route, Strategy> next = new IdentityHashMap<>();
+        Map<Route, Strategy> previous = new HashMap<>();
+        strategies.forEach(previous::put);
+        List<Wanted> wanted = new ArrayList<>();
+        for (Route r : config.routes()) {
+            Strategy kept = previous.get(r);
+            next.put(r, kept != null ? kept : Strategy.of(r.balance()));
+            if (r.isTransparent()) {
+                continue;
+            }
+            Optional<Check> check = r.healthCheck().map(h -> new Check(h.interval(), h.timeout(), h.rise(), h.fall()));
+            for (Backend b : r.backends()) {
+                HostPort hp = ((Backend.Static) b).address();
+                if (hp.port().isPresent()) {
+                    wanted.add(new Wanted(label(hp), hp.host(), hp.port().getAsInt(), check));
+                }
+            }
+        }
+        for (Listener l : config.listeners()) {
+            l.defaultBackend().ifPresent(b -> {
+                if (b instanceof Backend.Static s) {
+                    HostPort hp = HostPort.of(s.address().host(), s.address().portOr(l.port()));
+                    wanted.add(new Wanted(label(hp), hp.host(), hp.portOr(0), Optional.empty()));
+                }
+            });
+        }
+        strategies = next;
+        update(wanted);
     }
 
     /** Health checks running now. */

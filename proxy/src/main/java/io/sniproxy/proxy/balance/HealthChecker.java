@@ -6,14 +6,17 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.sniproxy.proxy.route.HostResolver;
+import io.vertx.core.Future;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Active health of one backend: a TCP connect every {@code interval}, given {@code timeout} to
@@ -32,15 +35,15 @@ public final class HealthChecker {
     private final int rise;
     private final int fall;
     private final EventLoop loop;
-    private final Class<? extends SocketChannel> channelClass;
-    private final HostResolver resolver;
+    private final ChannelFactory<? extends SocketChannel> sockets;
+    private final Function<String, Future<InetAddress>> resolver;
     private volatile boolean stopped;
     private ScheduledFuture<?> next; // on loop
     private Channel inFlight;        // on loop
     private long probes;
 
     public HealthChecker(BackendState state, String host, int port, Duration interval, Duration timeout, int rise,
-            int fall, EventLoop loop, Class<? extends SocketChannel> channelClass, HostResolver resolver) {
+            int fall, EventLoop loop, ChannelFactory<? extends SocketChannel> sockets, Function<String, Future<InetAddress>> resolver) {
         this.state = state;
         this.host = host;
         this.port = port;
@@ -49,7 +52,7 @@ public final class HealthChecker {
         this.rise = Math.max(1, rise);
         this.fall = Math.max(1, fall);
         this.loop = loop;
-        this.channelClass = channelClass;
+        this.sockets = sockets;
         this.resolver = resolver;
     }
 
@@ -96,7 +99,7 @@ public final class HealthChecker {
             return;
         }
         probes++;
-        resolver.resolve(host).onComplete(ar -> loop.execute(() -> {
+        resolver.apply(host).onComplete(ar -> loop.execute(() -> {
             if (stopped) {
                 return;
             }
@@ -106,11 +109,15 @@ public final class HealthChecker {
             }
             ChannelFuture f = new Bootstrap()
                     .group(loop)
-                    .channel(channelClass)
+                    .channelFactory(sockets)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMillis)
                     .option(ChannelOption.AUTO_READ, false)
                     .handler(new ChannelInboundHandlerAdapter())
                     .connect(new InetSocketAddress(ar.result(), port));
+            if (!f.channel().isRegistered()) {
+                done(false); // the OS refused a socket (EMFILE...): nothing was kept, nothing to close
+                return;
+            }
             inFlight = f.channel();
             f.addListener((ChannelFutureListener) c -> {
                 c.channel().close();

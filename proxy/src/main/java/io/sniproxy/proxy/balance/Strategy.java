@@ -1,5 +1,6 @@
 package io.sniproxy.proxy.balance;
 
+import io.sniproxy.config.Balance;
 import io.sniproxy.proxy.client.ClientKey;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,6 +15,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 public sealed interface Strategy {
 
     List<BackendState> order(List<BackendState> members, ClientKey client, long nowNanos);
+
+    static Strategy of(Balance balance) {
+        return switch (balance) {
+            case ROUNDROBIN -> new RoundRobin();
+            case LEASTCONN -> new LeastConn();
+            case SOURCE -> new Source();
+        };
+    }
 
     /** In turn: each connection starts one further along the list. */
     final class RoundRobin implements Strategy {

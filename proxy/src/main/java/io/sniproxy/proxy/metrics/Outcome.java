@@ -27,7 +27,13 @@ public enum Outcome {
     /** The drain bound (or the listener's end) closed it before it was routed. */
     DRAINED,
     /** The OS refused a socket for it (EMFILE, ENFILE, ENOBUFS): backend socket or DNS query. */
-    FD_LIMIT;
+    FD_LIMIT,
+    /** Its client already holds {@code limits.perClient.maxConnections} (or the client table is full of live clients). */
+    REFUSED_CLIENT_LIMIT,
+    /** Its client opened more than {@code limits.perClient.newConnectionsPerSecond} (beyond the burst). */
+    REFUSED_RATE,
+    /** A PROXY header from a peer outside the listener's {@code trustedProxies}. */
+    REFUSED_UNTRUSTED_PROXY;
 
     private final String label = name().toLowerCase(Locale.ROOT);
 

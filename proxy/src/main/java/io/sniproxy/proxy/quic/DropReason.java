@@ -18,6 +18,8 @@ public enum DropReason {
     BAD_FRAMES,
     /** No session slot left ({@code limits.maxUdpSessions}). */
     SESSION_LIMIT,
+    /** A new client over {@code limits.perClient} (open sessions or new sessions per second). */
+    CLIENT_LIMIT,
     /** A new client on a listener that was removed by a reload or is draining; its open sessions go on. */
     DRAINING,
     /** A pending client sent more than may be buffered before its ClientHello is complete. */

@@ -16,7 +16,9 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.sniproxy.config.Listener;
 import io.sniproxy.config.Protocol;
 import io.sniproxy.proxy.fd.FdExhaustion;
+import io.sniproxy.proxy.client.ClientLimiter;
 import io.sniproxy.proxy.metrics.Outcome;
+import io.sniproxy.proxy.route.BackendPlan;
 import io.sniproxy.proxy.route.BackendTarget;
 import io.sniproxy.proxy.route.RoutingRefusal;
 import io.sniproxy.proxy.runtime.ConnectionLedger;
@@ -25,8 +27,10 @@ import io.sniproxy.proxy.runtime.Snapshot;
 import io.sniproxy.proxy.sniff.ClientHelloParser;
 import io.sniproxy.proxy.sniff.SniffResult;
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -70,6 +74,7 @@ final class QuicSession implements ConnectionRegistry.Closeable {
     private Channel backend;
     private ScheduledFuture<?> timer;
     private long lastActivityNanos = System.nanoTime();
+    private ClientLimiter.Permit permit; // the client's per-client slot, released once in close
 
     QuicSession(QuicDatagramHandler owner, InetSocketAddress client, Snapshot snapshot, Listener listener,
             QuicInitialDecoder decoder, CryptoReassembler crypto) {
@@ -95,6 +100,16 @@ final class QuicSession implements ConnectionRegistry.Closeable {
     void start(ByteBuf first) {
         owner.udp().sessions().incrementAndGet();
         owner.server().registry().track(this); // a drain waits for it
+        permit = owner.server().clientLimits().acquire(client.getAddress());
+        if (permit.verdict() != ClientLimiter.Verdict.ADMITTED) {
+            first.release();
+            boolean rate = permit.verdict() == ClientLimiter.Verdict.RATE;
+            close(rate ? Outcome.REFUSED_RATE : Outcome.REFUSED_CLIENT_LIMIT, "client " + client.getAddress()
+                    .getHostAddress() + " is over limits.perClient (" + (rate ? "new sessions per second"
+                    : "open sessions") + ")", DropReason.CLIENT_LIMIT);
+            owner.udp().drop(DropReason.CLIENT_LIMIT.label(), 1);
+            return;
+        }
         long helloMillis = snapshot.config().timeouts().clientHello().toMillis();
         timer = owner.loop().schedule(() -> close(Outcome.TIMEOUT, "no complete ClientHello within "
                 + snapshot.config().timeouts().clientHello(), DropReason.HELLO_TIMEOUT), helloMillis,
@@ -163,13 +178,20 @@ final class QuicSession implements ConnectionRegistry.Closeable {
             case SniffResult.NeedMore ignored -> {
             }
             case SniffResult.Invalid invalid -> close(Outcome.BAD_HELLO, invalid.reason(), DropReason.BAD_HELLO);
-            case SniffResult.Found found -> route(found.hostname());
+            case SniffResult.Found found -> {
+                ledger.alpn(found.alpn());
+                if (snapshot.config().accessLog().enabled()) {
+                    ledger.ja4(ClientHelloParser.ja4Handshake(Unpooled.wrappedBuffer(crypto.buffer(), 0, have),
+                            crypto.maxBytes()).orElse(null));
+                }
+                route(found.hostname(), found.alpn());
+            }
         }
     }
 
     // ---- ROUTING -----------------------------------------------------------------------------
 
-    private void route(Optional<String> hostname) {
+    private void route(Optional<String> hostname, List<String> alpn) {
         state = State.ROUTING;
         ledger.name(hostname.orElse(null));
         cancelTimer();
@@ -178,8 +200,15 @@ final class QuicSession implements ConnectionRegistry.Closeable {
         timer = owner.loop().schedule(() -> close(Outcome.CONNECT_FAILED, "backend not resolved within "
                 + snapshot.config().timeouts().connect(), DropReason.BACKEND_FAILED), connectMillis,
                 TimeUnit.MILLISECONDS);
-        owner.server().selector().select(snapshot, listener, Protocol.QUIC, hostname)
+        // The balancer's choice, once: a session stays on that backend (QUIC has no connect to fail over on).
+        owner.server().selector().select(snapshot, listener, Protocol.QUIC, hostname, alpn, client.getAddress())
+                .compose(plan -> firstResolvable(plan, 0))
                 .onComplete(ar -> onLoop(() -> onSelected(ar, started)));
+    }
+
+    /** The plan's first backend that resolves and is permitted. */
+    private static Future<BackendTarget> firstResolvable(BackendPlan plan, int i) {
+        return plan.target(i).recover(e -> i + 1 < plan.size() ? firstResolvable(plan, i + 1) : Future.failedFuture(e));
     }
 
     private void onSelected(AsyncResult<BackendTarget> ar, long started) {
@@ -325,6 +354,9 @@ final class QuicSession implements ConnectionRegistry.Closeable {
         }
         if (backend != null) {
             backend.close();
+        }
+        if (permit != null) {
+            permit.release();
         }
         ledger.close(outcome, reason);
     }

@@ -6,6 +6,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.impl.VertxInternal;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
 
 /**
  * Resolves through Vert.x's own asynchronous DNS resolver (hosts file, resolv.conf, caching),
@@ -35,5 +37,15 @@ public final class VertxHostResolver implements HostResolver {
         Promise<InetAddress> promise = Promise.promise();
         vertx.resolveAddress(hostname, promise);
         return promise.future();
+    }
+
+    @Override
+    public Future<List<InetAddress>> resolveAll(String hostname) {
+        if (NetUtil.createByteArrayFromIpAddressString(hostname) != null) {
+            return resolve(hostname).map(List::of);
+        }
+        Promise<List<InetSocketAddress>> promise = Promise.promise();
+        vertx.addressResolver().resolveHostnameAll(hostname, promise);
+        return promise.future().map(all -> all.stream().map(InetSocketAddress::getAddress).distinct().toList());
     }
 }

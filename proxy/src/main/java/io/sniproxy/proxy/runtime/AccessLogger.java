@@ -12,8 +12,13 @@ public final class AccessLogger {
     private static final Logger LOG = Logger.getLogger("sniproxy.access");
 
     /** One finished connection. */
-    public record Entry(String client, String listener, String name, String backend, String outcome,
-            String reason, long bytesUp, long bytesDown, long durationMillis) {
+    /**
+     * @param client the real client (from a trusted PROXY header) or the peer
+     * @param alpn   the ALPN ids the client offered, comma-separated (null: none)
+     * @param ja4    the ClientHello's JA4 fingerprint (null: not TLS/QUIC)
+     */
+    public record Entry(String client, String listener, String name, String alpn, String ja4, String backend,
+            String outcome, String reason, long bytesUp, long bytesDown, long durationMillis) {
     }
 
     public void log(Snapshot snapshot, Entry e) {
@@ -29,6 +34,8 @@ public final class AccessLogger {
         field(b, "client", e.client()).append(',');
         field(b, "listener", e.listener()).append(',');
         field(b, "name", e.name()).append(',');
+        field(b, "alpn", e.alpn()).append(',');
+        field(b, "ja4", e.ja4()).append(',');
         field(b, "backend", e.backend()).append(',');
         field(b, "outcome", e.outcome()).append(',');
         field(b, "reason", e.reason()).append(',');

@@ -16,7 +16,7 @@ public final class ConnectionLedger {
     private final ListenerMeters meters;
     private final Snapshot snapshot;
     private final String listener;
-    private final Object client;
+    private Object client;
     private final Runnable release;
     private final long startNanos = System.nanoTime();
 
@@ -24,6 +24,8 @@ public final class ConnectionLedger {
     private long bytesUp;
     private long bytesDown;
     private String name;
+    private String alpn;
+    private String ja4;
     private String backend;
     private boolean closed;
 
@@ -65,6 +67,20 @@ public final class ConnectionLedger {
         name = hostname;
     }
 
+    /** The real client named by a trusted PROXY header, instead of the peer (the balancer). */
+    public void client(Object realClient) {
+        client = realClient;
+    }
+
+    /** The ALPN ids the client offered (empty: none). */
+    public void alpn(java.util.List<String> offered) {
+        alpn = offered.isEmpty() ? null : String.join(",", offered);
+    }
+
+    public void ja4(String fingerprint) {
+        ja4 = fingerprint;
+    }
+
     /** The backend chosen, as configured (e.g. {@code 10.0.0.5:8443}). */
     public void backend(String label) {
         backend = label;
@@ -90,7 +106,7 @@ public final class ConnectionLedger {
         outcome(ifNone);
         release.run();
         if (snapshot.config().accessLog().enabled()) { // the entry's strings are not free: build it only when wanted
-            server.accessLog().log(snapshot, new AccessLogger.Entry(String.valueOf(client), listener, name, backend,
+            server.accessLog().log(snapshot, new AccessLogger.Entry(String.valueOf(client), listener, name, alpn, ja4, backend,
                     outcome.label(), reason, bytesUp, bytesDown,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos)));
         }

@@ -4,6 +4,8 @@ import io.sniproxy.config.Listener;
 import io.sniproxy.config.ProxyConfig;
 import io.sniproxy.proxy.fd.FdBudget;
 import io.sniproxy.proxy.fd.FdReserve;
+import io.sniproxy.proxy.balance.BackendRegistry;
+import io.sniproxy.proxy.client.ClientLimits;
 import io.sniproxy.proxy.metrics.ProxyMetrics;
 import io.sniproxy.proxy.route.BackendSelector;
 import io.sniproxy.proxy.route.HostResolver;
@@ -46,8 +48,11 @@ public final class ProxyServer {
     public ProxyServer(Vertx vertx, ProxyMetrics metrics, HostResolver resolver, List<ListenerFactory> factories,
             UnaryOperator<Transport> transport) {
         this.factories = List.copyOf(factories);
-        this.context = new ServerContext(vertx, transport.apply(Transport.of(vertx.nettyEventLoopGroup())),
-                this::snapshot, new BackendSelector(resolver), new ConnectionRegistry(), metrics, new AccessLogger());
+        Transport t = transport.apply(Transport.of(vertx.nettyEventLoopGroup()));
+        BackendRegistry backends = new BackendRegistry(metrics.registry(), t.group(), t.backendSockets(),
+                resolver::resolve);
+        this.context = new ServerContext(vertx, t, this::snapshot, new BackendSelector(resolver, backends),
+                new ConnectionRegistry(), metrics, new AccessLogger(), backends, new ClientLimits());
         // Before the first listener is bound and the first connection accepted: what the process holds anyway.
         this.reserve = FdReserve.measure(context.transport().eventLoops());
         LOG.debugf("fd reserve: %d open before the first listener, + one socket per listener per event loop (%d), "
@@ -75,6 +80,7 @@ public final class ProxyServer {
     /** Binds every listener of {@code config}; fails if any cannot be bound (and unbinds the rest). */
     public synchronized Future<Void> start(ProxyConfig config) {
         install(prepare(config));
+        adopt(config);
         return bindAll(config.listeners()).recover(e -> stopAccepting().compose(v -> Future.failedFuture(e)));
     }
 
@@ -110,6 +116,7 @@ public final class ProxyServer {
             }
         }
         install(next);
+        adopt(config);
         List<Listener> added = wanted.entrySet().stream().filter(e -> !running.containsKey(e.getKey()))
                 .map(Map.Entry::getValue).toList();
         return Future.join(stops).transform(x -> bindAll(added));
@@ -163,6 +170,12 @@ public final class ProxyServer {
         });
     }
 
+    /** The config's backends (health checks) and per-client limits take over from the previous one's. */
+    private void adopt(ProxyConfig config) {
+        context.backends().update(config);
+        context.clientLimits().apply(config.limits());
+    }
+
     public synchronized Future<Void> stopAccepting() {
         List<Future<?>> stops = new ArrayList<>();
         running.values().forEach(r -> stops.add(r.stopAccepting()));
@@ -176,6 +189,7 @@ public final class ProxyServer {
      */
     public void drain(Duration bound) {
         draining = true;
+        context.backends().close(); // health probes stop with the proxy
         try {
             stopAccepting().toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
         } catch (Exception e) {

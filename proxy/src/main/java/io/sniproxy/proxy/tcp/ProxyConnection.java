@@ -22,6 +22,12 @@ import io.sniproxy.proxy.fd.FdExhaustion;
 import io.sniproxy.proxy.metrics.Outcome;
 import io.sniproxy.proxy.metrics.ProxyMetrics.ListenerMeters;
 import io.sniproxy.proxy.proxyprotocol.ProxyHeaderEncoder;
+import io.sniproxy.config.AcceptProxyProtocol;
+import io.sniproxy.config.ProxyProtocol;
+import io.sniproxy.proxy.balance.BackendState;
+import io.sniproxy.proxy.client.ClientLimiter;
+import io.sniproxy.proxy.proxyprotocol.ProxyHeaderGate;
+import io.sniproxy.proxy.route.BackendPlan;
 import io.sniproxy.proxy.route.BackendTarget;
 import io.sniproxy.proxy.route.RoutingRefusal;
 import io.sniproxy.proxy.runtime.ConnectionLedger;
@@ -35,6 +41,7 @@ import io.sniproxy.proxy.sniff.SniffResult;
 import io.sniproxy.proxy.sniff.SniffedProtocol;
 import io.vertx.core.AsyncResult;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -61,7 +68,10 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     /** Server-speaks-first protocols (SSH servers, SMTP, MySQL) send nothing: route them after this. */
     static final long AUTO_SILENCE_MILLIS = 1000;
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 128 * 1024);
-    /** Connect attempts per connection (the first and two retries), all within {@code timeouts.connect}. */
+    /**
+     * Connect attempts on a route with one backend (the first and two retries, as HAProxy's
+     * {@code retries 3}); a route with more tries each of them once. All within {@code timeouts.connect}.
+     */
     static final int CONNECT_ATTEMPTS = 3;
     /** How long a refused client gets to read its alert or 4xx before its socket is closed anyway. */
     static final long FAREWELL_MILLIS = 2000;
@@ -80,6 +90,16 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     private long lastActivityNanos = System.nanoTime();
     private boolean clientEof; // a FIN from the client before the backend was connected, passed on after
     private Protocol sniffed;
+    private InetSocketAddress clientAddress; // the real client: the peer, or who a trusted PROXY header names
+    private InetSocketAddress destination;   // what the client connected to (at the balancer, with a header)
+    private boolean trustedPeer;
+    private boolean proxyHeaderPending;      // a trusted peer's PROXY header is still to come
+    private ClientLimiter.Permit permit;     // the client's per-client slot, released once in close
+    private List<String> alpn = List.of();
+    private BackendPlan plan;
+    private int planIndex;
+    private long connectStarted;
+    private BackendState.Lease lease;        // the backend's open-connection count, released once in close
 
     ProxyConnection(ServerContext server, Listener listener, ListenerMeters meters, Snapshot snapshot, Channel client) {
         this.server = server;
@@ -97,6 +117,12 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        clientAddress = (InetSocketAddress) client.remoteAddress();
+        destination = (InetSocketAddress) client.localAddress();
+        if (listener.acceptProxyProtocol().enabled()) {
+            trustedPeer = listener.trustedProxies().stream().anyMatch(c -> c.contains(clientAddress.getAddress()));
+            proxyHeaderPending = true; // from anyone: an untrusted peer's first bytes must not be a header either
+        }
         Timeouts t = snapshot.config().timeouts();
         long helloMillis = t.clientHello().toMillis();
         if (listener.protocol() == Protocol.AUTO && listener.defaultBackend().isPresent()) {
@@ -106,6 +132,34 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
             timer = client.eventLoop().schedule(() -> close(Outcome.TIMEOUT,
                     "no complete ClientHello/request head within " + t.clientHello()), helloMillis, TimeUnit.MILLISECONDS);
         }
+        if (!proxyHeaderPending) {
+            admit();
+        }
+    }
+
+    /**
+     * Takes the client's per-client slot (limits.perClient), by the real client's address: after a
+     * PROXY header, the client it names. False (and closed) when refused.
+     */
+    private boolean admit() {
+        permit = server.clientLimits().acquire(clientAddress.getAddress());
+        Outcome refused = switch (permit.verdict()) {
+            case ADMITTED -> null;
+            case CLIENT_LIMIT -> Outcome.REFUSED_CLIENT_LIMIT;
+            case RATE -> Outcome.REFUSED_RATE;
+        };
+        if (refused == null) {
+            return true;
+        }
+        String why = refused == Outcome.REFUSED_RATE ? "new connections per second" : "open connections";
+        ByteBuf farewell = switch (listener.protocol()) {
+            case HTTP -> Refusals.http(client.alloc(), 429, "Too Many Requests", "Too many " + why + " from your address.");
+            case TLS -> Refusals.tlsInternalError(client.alloc());
+            default -> null;
+        };
+        close(refused, "client " + clientAddress.getAddress().getHostAddress() + " is over limits.perClient ("
+                + why + ")", farewell);
+        return false;
     }
 
     @Override
@@ -122,7 +176,9 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
             }
             case READING_HELLO -> {
                 cumulate(in);
-                sniff();
+                if (!proxyHeaderPending || readProxyHeader()) {
+                    sniff();
+                }
             }
             case CONNECTING -> {
                 cumulate(in); // TLS: early data after the hello (auto-read stays on); HTTP: a read in flight
@@ -197,6 +253,36 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         in.release();
     }
 
+    /**
+     * The listener accepts PROXY headers: a trusted peer's must come first and names the client; an
+     * untrusted peer's bytes must not be one. True when the client's own bytes follow (to sniff).
+     */
+    private boolean readProxyHeader() {
+        AcceptProxyProtocol accept = listener.acceptProxyProtocol();
+        ProxyHeaderGate.Decision d = ProxyHeaderGate.decide(hello, accept.accepts(ProxyProtocol.V1),
+                accept.accepts(ProxyProtocol.V2), trustedPeer, snapshot.config().limits().maxClientHelloBytes());
+        switch (d) {
+            case ProxyHeaderGate.Wait w -> {
+                return false;
+            }
+            case ProxyHeaderGate.Refuse r -> {
+                close(r.refusal() == ProxyHeaderGate.Refusal.UNTRUSTED ? Outcome.REFUSED_UNTRUSTED_PROXY
+                        : Outcome.BAD_HELLO, r.reason() + " (peer " + clientAddress + ")");
+                return false;
+            }
+            case ProxyHeaderGate.Pass p -> {
+                proxyHeaderPending = false;
+                hello.skipBytes(p.consumed()); // the header is ours: never forwarded
+                p.client().ifPresent(c -> {
+                    clientAddress = c;
+                    ledger.client(c);
+                });
+                p.destination().ifPresent(dst -> destination = dst);
+                return admit() && hello.isReadable();
+            }
+        }
+    }
+
     private void sniff() {
         int max = snapshot.config().limits().maxClientHelloBytes();
         Protocol protocol = listener.protocol();
@@ -226,12 +312,26 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
                 }
             }
             case SniffResult.Invalid invalid -> refuse(Outcome.BAD_HELLO, invalid.reason());
-            case SniffResult.Found found -> connect(found.hostname());
+            case SniffResult.Found found -> {
+                alpn = found.alpn();
+                ledger.alpn(alpn);
+                if (protocol == Protocol.TLS && snapshot.config().accessLog().enabled()) {
+                    ledger.ja4(ClientHelloParser.ja4Records(hello, max).orElse(null)); // a second walk, only when logged
+                }
+                connect(found.hostname());
+            }
         }
     }
 
     private void onAutoSilence() {
-        if (state == State.READING_HELLO && (hello == null || !hello.isReadable())) {
+        boolean headerDue = proxyHeaderPending && trustedPeer; // a balancer's connection starts with its header
+        if (state == State.READING_HELLO && !headerDue && (hello == null || !hello.isReadable())) {
+            if (proxyHeaderPending) {
+                proxyHeaderPending = false; // an untrusted peer that sends nothing: a direct client
+                if (!admit()) {
+                    return;
+                }
+            }
             sniffed = Protocol.TLS;
             connect(Optional.empty());
         } else if (state == State.READING_HELLO) {
@@ -255,35 +355,87 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         }
         cancelTimer();
         long connectMillis = snapshot.config().timeouts().connect().toMillis();
-        long started = System.nanoTime();
+        connectStarted = System.nanoTime();
         timer = client.eventLoop().schedule(() -> close(Outcome.CONNECT_FAILED,
                 "backend not connected within " + snapshot.config().timeouts().connect()), connectMillis,
                 TimeUnit.MILLISECONDS);
-        server.selector().select(snapshot, listener, sniffed, hostname)
-                .onComplete(ar -> onLoop(() -> onSelected(ar, started, connectMillis)));
+        server.selector().select(snapshot, listener, sniffed, hostname, alpn, clientAddress.getAddress())
+                .onComplete(ar -> onLoop(() -> onSelected(ar)));
     }
 
-    private void onSelected(AsyncResult<BackendTarget> ar, long started, long connectMillis) {
+    private void onSelected(AsyncResult<BackendPlan> ar) {
         if (state != State.CONNECTING) {
             return;
         }
         if (ar.failed()) {
-            if (ar.cause() instanceof RoutingRefusal r) {
-                refuse(r.outcome(), r.getMessage());
-            } else {
-                refuse(failure(ar.cause()), describe(ar.cause()));
-            }
+            refuseFor(ar.cause());
             return;
         }
-        BackendTarget target = ar.result();
-        ledger.backend(target.label());
-        dial(target, started, connectMillis);
+        plan = ar.result();
+        attempt();
     }
 
-    /** One connect attempt, on a fresh socket, within what is left of {@code timeouts.connect}. */
-    private void dial(BackendTarget target, long started, long connectMillis) {
+    private void refuseFor(Throwable cause) {
+        if (cause instanceof RoutingRefusal r) {
+            refuse(r.outcome(), r.getMessage());
+        } else {
+            refuse(failure(cause), describe(cause));
+        }
+    }
+
+    /** Resolves and dials the plan's next backend (in turn, from the balancer's choice on). */
+    private void attempt() {
         connectAttempts++;
-        long remaining = Math.max(1, connectMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        plan.target(planIndex % plan.size()).onComplete(ar -> onLoop(() -> {
+            if (state != State.CONNECTING) {
+                return;
+            }
+            if (ar.failed()) {
+                failedAttempt(plan.choice(planIndex % plan.size()).state(), ar.cause(), ar.cause() instanceof RoutingRefusal r
+                        ? r.getMessage() : describe(ar.cause()));
+                return;
+            }
+            ledger.backend(ar.result().label());
+            dial(ar.result());
+        }));
+    }
+
+    /**
+     * A backend could not be resolved or connected: it is marked down (passive health) and the next
+     * one is tried while {@code timeouts.connect} has time left: each further backend once, then
+     * (a route with one backend) the same one again up to {@link #CONNECT_ATTEMPTS}. A connect that
+     * timed out is not retried on the same backend: that would only wait again.
+     */
+    private void failedAttempt(BackendState backendState, Throwable cause, String why) {
+        if (backendState != null) {
+            backendState.connectFailed(System.nanoTime());
+        }
+        boolean timeLeft = System.nanoTime() - connectStarted
+                < snapshot.config().timeouts().connect().toNanos();
+        boolean another = planIndex + 1 < plan.size();
+        boolean again = connectAttempts < Math.max(CONNECT_ATTEMPTS, plan.size())
+                && !(cause instanceof ConnectTimeoutException) && !(cause instanceof RoutingRefusal);
+        if (timeLeft && (another || again) && !FdExhaustion.is(cause)) {
+            planIndex++;
+            attempt();
+            return;
+        }
+        if (cause instanceof RoutingRefusal r && connectAttempts == 1) {
+            refuse(r.outcome(), r.getMessage());
+            return;
+        }
+        refuse(FdExhaustion.is(cause) ? Outcome.FD_LIMIT : Outcome.CONNECT_FAILED, why
+                + (connectAttempts > 1 ? " (" + connectAttempts + " attempts)" : ""));
+    }
+
+    /**
+     * One connect attempt, on a fresh socket, within a share of what is left of {@code timeouts.connect}:
+     * an unresponsive backend must leave time for the ones after it.
+     */
+    private void dial(BackendTarget target) {
+        long connectMillis = snapshot.config().timeouts().connect().toMillis();
+        long left = connectMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connectStarted);
+        long remaining = Math.max(1, left / Math.max(1, plan.size() - planIndex % plan.size()));
         ChannelFuture f = new Bootstrap()
                 .group(client.eventLoop())
                 .channelFactory(server.transport().backendSockets())
@@ -302,34 +454,31 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
             return;
         }
         backend = f.channel();
-        f.addListener((ChannelFutureListener) done -> onConnected(done, target, started, connectMillis));
+        f.addListener((ChannelFutureListener) done -> onConnected(done, target));
     }
 
-    private void onConnected(ChannelFuture done, BackendTarget target, long started, long connectMillis) {
+    private void onConnected(ChannelFuture done, BackendTarget target) {
         if (state != State.CONNECTING) {
             done.channel().close();
             return;
         }
         if (!done.isSuccess()) {
-            // A backend that resets or closes a connection while it is being set up (a full accept
-            // queue, a restarting server) usually takes the next one: retry on a fresh socket, like
-            // HAProxy's default `retries 3`, while the connect timeout has time left.
-            boolean timeLeft = System.nanoTime() - started < TimeUnit.MILLISECONDS.toNanos(connectMillis);
-            if (connectAttempts < CONNECT_ATTEMPTS && timeLeft && !(done.cause() instanceof ConnectTimeoutException)) {
-                done.channel().close();
-                dial(target, started, connectMillis);
-                return;
-            }
-            refuse(Outcome.CONNECT_FAILED, "connect " + target.address() + ": " + describe(done.cause())
-                    + (connectAttempts > 1 ? " (" + connectAttempts + " attempts)" : ""));
+            // A backend that refuses, resets or ignores the connect: the next one (or, alone, the
+            // same one again: a full accept queue or a restarting server usually takes the next).
+            done.channel().close();
+            backend = null;
+            failedAttempt(target.state(), done.cause(), "connect " + target.address() + ": " + describe(done.cause()));
             return;
         }
-        ledger.connectTime(System.nanoTime() - started);
+        if (target.state() != null) {
+            lease = target.state().connected();
+        }
+        ledger.connectTime(System.nanoTime() - connectStarted);
         ledger.outcome(Outcome.ROUTED);
         cancelTimer();
         state = State.PIPING;
-        ByteBuf header = ProxyHeaderEncoder.encode(target.proxyProtocol(),
-                (InetSocketAddress) client.remoteAddress(), (InetSocketAddress) client.localAddress(), backend.alloc());
+        // the real client (after a trusted PROXY header: the one it named), not the balancer
+        ByteBuf header = ProxyHeaderEncoder.encode(target.proxyProtocol(), clientAddress, destination, backend.alloc());
         if (header != null) {
             backend.write(header, backend.voidPromise());
         }
@@ -503,6 +652,12 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
             client.closeFuture().addListener(f -> guard.cancel(false));
         } else {
             client.close();
+        }
+        if (permit != null) {
+            permit.release();
+        }
+        if (lease != null) {
+            lease.close();
         }
         ledger.close(outcome, reason);
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -34,7 +35,7 @@ class HealthCheckerTest {
     void start() {
         group = new NioEventLoopGroup(1);
         meters = new SimpleMeterRegistry();
-        registry = new BackendRegistry(meters, group, NioSocketChannel.class,
+        registry = new BackendRegistry(meters, group, new ReflectiveChannelFactory<>(NioSocketChannel.class),
                 host -> Future.succeededFuture(InetAddress.getLoopbackAddress()));
     }
 
@@ -118,7 +119,7 @@ class HealthCheckerTest {
 
     @Test
     void aNameThatDoesNotResolveCountsAsAFailedProbe() {
-        BackendRegistry failing = new BackendRegistry(meters, group, NioSocketChannel.class,
+        BackendRegistry failing = new BackendRegistry(meters, group, new ReflectiveChannelFactory<>(NioSocketChannel.class),
                 host -> Future.failedFuture(new java.net.UnknownHostException(host)));
         try {
             failing.update(List.of(new BackendRegistry.Wanted("nowhere.invalid:443", "nowhere.invalid", 443,
