@@ -45,12 +45,29 @@ class FdLeakTest {
     static final byte[] RESET_HELLO = ClientHellos.tls13("reset.example.com");
     static final byte[] LARGE_HELLO = ClientHellos.large("echo.example.com", 6000);
 
+    static final byte[] FAILOVER_HELLO = ClientHellos.tls13("failover.example.com");
+    static final byte[] ALL_DOWN_HELLO = ClientHellos.tls13("down.example.com");
+    static final byte[] PROXY_V1 = proxyV1(7);
+    /** Runs from these loopback addresses in turn, so limits.perClient never bites them (see REFUSED_CLIENT). */
+    static final AtomicInteger NEXT_SOURCE = new AtomicInteger();
+
     enum Path_ { ROUTED, CLIENT_RESET, CLIENT_LEAVES_EARLY, UNKNOWN_NAME, GARBAGE, TRUNCATED, REFUSED_BACKEND,
-        HTTP_421, HTTP_ROUTED, HELLO_TIMEOUT, BACKEND_RESET, OVER_CAP, HALF_CLOSE }
+        HTTP_421, HTTP_ROUTED, HELLO_TIMEOUT, BACKEND_RESET, OVER_CAP, HALF_CLOSE,
+        /** A route whose first backend refuses (and is probed down): the next one takes it. */
+        FAILOVER,
+        /** Every backend of the route refuses: each is tried, then connect_failed. */
+        ALL_DOWN,
+        /** From one address (127.0.0.9) at once: beyond limits.perClient.maxConnections, refused_client_limit. */
+        REFUSED_CLIENT,
+        /** A PROXY header from a peer outside trustedProxies: refused_untrusted_proxy. */
+        UNTRUSTED_PROXY,
+        /** A PROXY header from the trusted balancer (127.0.0.2), then an echoed hello. */
+        PROXY_IN }
 
     @Test
     void fileDescriptorsReturnToBaselineAfterTenThousandConnectionsOverEveryPath() throws Exception {
         int refusedPort = ProxyHarness.freePort();
+        int refusedPort2 = ProxyHarness.freePort();
         try (RecordingServer echo = new RecordingServer(true);
                 RecordingServer resetter = new RecordingServer(false);
                 ProxyHarness proxy = ProxyHarness.start("""
@@ -61,20 +78,31 @@ class FdLeakTest {
                           - name: http
                             address: 127.0.0.1:${port:http}
                             protocol: http
+                          - name: lb
+                            address: 127.0.0.1:${port:lb}
+                            protocol: tls
+                            acceptProxyProtocol: v1
+                            trustedProxies: [127.0.0.2]
                         routes:
                           - hostnames: [echo.example.com]
                             backend: %s
                           - hostnames: [reset.example.com]
                             backend: %s
                           - hostnames: [refused.example.com]
-                            backend: 127.0.0.1:%d
+                            backend: 127.0.0.1:%3$d
+                          - hostnames: [failover.example.com]
+                            backends: [127.0.0.1:%3$d, %1$s]
+                            healthCheck: {interval: 100ms, timeout: 100ms, rise: 1, fall: 1}
+                          - hostnames: [down.example.com]
+                            backends: [127.0.0.1:%3$d, 127.0.0.1:%4$d]
                         timeouts:
                           clientHello: 300ms
                           connect: 2s
                           idle: 10s
                         limits:
                           maxClientHelloBytes: 4096
-                        """.formatted(echo.address(), resetter.address(), refusedPort))) {
+                          perClient: {maxConnections: 2}
+                        """.formatted(echo.address(), resetter.address(), refusedPort, refusedPort2))) {
             Thread.ofVirtual().start(() -> resetEverything(resetter));
             Map<Path_, AtomicInteger> done = new ConcurrentHashMap<>();
             // Warm up every path once, so lazily created descriptors (epoll, JIT, log files) exist in the baseline.
@@ -111,7 +139,7 @@ class FdLeakTest {
                     .until(() -> openFds() <= baseline + 3);
             long after = openFds();
             Map<String, Double> outcomes = new TreeMap<>();
-            for (String l : new String[] {"tls", "http"}) {
+            for (String l : new String[] {"tls", "http", "lb"}) {
                 for (Outcome o : Outcome.values()) {
                     outcomes.put(l + "/" + o.label(), proxy.outcome(l, o.label()));
                 }
@@ -121,6 +149,11 @@ class FdLeakTest {
             assertThat(failures.get()).as("client-side failures").isZero();
             assertThat(proxy.active("tls")).isZero();
             assertThat(proxy.active("http")).isZero();
+            assertThat(proxy.active("lb")).isZero();
+            assertThat(outcomes.get("tls/refused_client_limit")).as("the per-client cap bit").isPositive();
+            long untrusted = java.util.stream.IntStream.range(0, CONNECTIONS)
+                    .filter(i -> i % Path_.values().length == Path_.UNTRUSTED_PROXY.ordinal()).count() + 1;
+            assertThat(outcomes.get("lb/refused_untrusted_proxy")).isEqualTo((double) untrusted);
             assertThat(proxy.server().openConnections()).isZero();
             assertThat(after).isLessThanOrEqualTo(baseline + 3);
             double total = outcomes.values().stream().mapToDouble(Double::doubleValue).sum();
@@ -164,7 +197,14 @@ class FdLeakTest {
 
     private static void run(Path_ path, ProxyHarness proxy) throws IOException {
         boolean http = path == Path_.HTTP_421 || path == Path_.HTTP_ROUTED;
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxy.port(http ? "http" : "tls"))) {
+        boolean lb = path == Path_.UNTRUSTED_PROXY || path == Path_.PROXY_IN;
+        String from = switch (path) {
+            case REFUSED_CLIENT -> "127.0.0.9";
+            case PROXY_IN -> "127.0.0.2";
+            default -> "127.0.1." + (1 + Math.floorMod(NEXT_SOURCE.getAndIncrement(), 250));
+        };
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxy.port(http ? "http" : lb ? "lb" : "tls"),
+                InetAddress.getByName(from), 0)) {
             s.setSoTimeout(15_000);
             InputStream in = s.getInputStream();
             switch (path) {
@@ -218,6 +258,35 @@ class FdLeakTest {
                     in.readNBytes(req.length);
                 }
                 case HELLO_TIMEOUT -> drain(in);
+                case FAILOVER -> {
+                    s.getOutputStream().write(FAILOVER_HELLO);
+                    if (!Arrays.equals(in.readNBytes(FAILOVER_HELLO.length), FAILOVER_HELLO)) {
+                        throw new IOException("failover: no echo");
+                    }
+                }
+                case ALL_DOWN -> {
+                    s.getOutputStream().write(ALL_DOWN_HELLO);
+                    drain(in);
+                }
+                case REFUSED_CLIENT -> { // admitted: echoed; over the cap: closed at once (a reset, if the hello was unread)
+                    try {
+                        s.getOutputStream().write(ECHO_HELLO);
+                        in.readNBytes(ECHO_HELLO.length);
+                    } catch (java.net.SocketException refused) {
+                        return;
+                    }
+                }
+                case UNTRUSTED_PROXY -> {
+                    s.getOutputStream().write(ClientHellos.concat(PROXY_V1, ECHO_HELLO));
+                    drain(in);
+                }
+                case PROXY_IN -> { // a different real client each time: the per-client cap counts the one named
+                    s.getOutputStream().write(ClientHellos.concat(proxyV1(1 + Math.floorMod(NEXT_SOURCE.getAndIncrement(),
+                            250)), ECHO_HELLO));
+                    if (!Arrays.equals(in.readNBytes(ECHO_HELLO.length), ECHO_HELLO)) {
+                        throw new IOException("proxy-in: no echo");
+                    }
+                }
                 case BACKEND_RESET -> {
                     s.getOutputStream().write(RESET_HELLO);
                     drain(in);
@@ -232,6 +301,10 @@ class FdLeakTest {
                 }
             }
         }
+    }
+
+    static byte[] proxyV1(int clientHost) {
+        return ("PROXY TCP4 203.0.113." + clientHost + " 198.51.100.1 40000 443\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 
     private static void drain(InputStream in) throws IOException {
