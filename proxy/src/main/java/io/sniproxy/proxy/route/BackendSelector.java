@@ -26,7 +26,7 @@ import java.util.Optional;
  * Route → the backends a connection may try, each resolved and permitted when it is tried.
  * Unmatched names go to the listener's default backend or nowhere (never an open relay); a route
  * with several backends orders them by its {@code balance} (available ones first); transparent
- * routes resolve the client's name asynchronously (every address it has, tried in DNS order) and
+ * routes resolve the client's name asynchronously (its addresses are the backends, in balance order) and
  * refuse IP literals and non-public addresses unless allowed; every route refuses the proxy's own
  * listeners. Shared by the TCP and UDP (QUIC) paths.
  */
@@ -94,6 +94,9 @@ public final class BackendSelector {
                         return firstRefusal != null ? firstRefusal.map(t -> (BackendPlan) null)
                                 : refuse(Outcome.CONNECT_FAILED, "'" + name + "' has no address");
                     }
+                    if (permitted.size() > 1) {
+                        permitted = byBalance(permitted, backends.strategy(r), snapshot, client);
+                    }
                     return Future.succeededFuture(new BackendPlan(permitted, c -> permit(snapshot,
                             new InetSocketAddress(literal(c.host()), c.port()), tcp, r.proxyProtocol(), label,
                             allowPrivate, null)));
@@ -121,6 +124,17 @@ public final class BackendSelector {
                 .recover(e -> refuse(resolveFailure(e), "cannot resolve backend '" + c.host() + "': " + e.getMessage()))
                 .compose(address -> permit(snapshot, new InetSocketAddress(address, c.port()), tcp, proxyProtocol,
                         c.label(), true, c.state()))));
+    }
+
+    /**
+     * A transparent route's addresses in its balance order. They are not configured backends, so no
+     * health is kept for them: each connection's own failover is all there is.
+     */
+    private static List<BackendPlan.Choice> byBalance(List<BackendPlan.Choice> choices, Strategy strategy,
+            RoutingView snapshot, InetAddress client) {
+        List<BackendState> states = choices.stream().map(c -> new BackendState(c.host())).toList();
+        List<BackendState> order = strategy.order(states, ClientKey.of(client, ipv6Prefix(snapshot)), System.nanoTime());
+        return order.stream().map(s -> choices.get(states.indexOf(s))).toList();
     }
 
     private static int ipv6Prefix(RoutingView snapshot) {
