@@ -24,15 +24,28 @@ public final class ConfigReader {
     private ConfigReader() {
     }
 
+    /** The largest file the reader reads; a config this large is refused before it is read. */
+    public static final int MAX_FILE_BYTES = YamlTreeReader.MAX_DOCUMENT_CHARS;
+
     public static ProxyConfig read(Path file) throws ConfigException {
+        return read(file.toString(), readText(file));
+    }
+
+    /**
+     * The file's text, or a {@link ConfigException} saying why it cannot be read at all (missing,
+     * no permission, not UTF-8, larger than {@link #MAX_FILE_BYTES}) — as opposed to read but refused.
+     */
+    public static String readText(Path file) throws ConfigException {
         String source = file.toString();
-        String text;
         try {
-            if (Files.size(file) > YamlTreeReader.MAX_DOCUMENT_CHARS) {
-                throw new ConfigException(List.of(new ConfigError(source, 0, 0,
-                        "file is larger than " + YamlTreeReader.MAX_DOCUMENT_CHARS + " bytes")));
+            if (Files.isDirectory(file)) {
+                throw new ConfigException(List.of(new ConfigError(source, 0, 0, "cannot read: it is a directory")));
             }
-            text = Files.readString(file, StandardCharsets.UTF_8);
+            if (Files.size(file) > MAX_FILE_BYTES) {
+                throw new ConfigException(List.of(new ConfigError(source, 0, 0,
+                        "file is larger than " + MAX_FILE_BYTES + " bytes")));
+            }
+            return Files.readString(file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new ConfigException(List.of(new ConfigError(source, 0, 0, "cannot read: no such file")));
         } catch (AccessDeniedException e) {
@@ -42,7 +55,6 @@ public final class ConfigReader {
         } catch (IOException | RuntimeException e) {
             throw new ConfigException(List.of(new ConfigError(source, 0, 0, "cannot read: " + e.getMessage())));
         }
-        return read(source, text);
     }
 
     public static ProxyConfig read(String source, String text) throws ConfigException {

@@ -5,7 +5,8 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 
 /**
  * Entry point of the packaged proxy. Accepts {@code --config FILE} (the same as
- * {@code -Dsniproxy.config=FILE} or env {@code SNIPROXY_CONFIG}) and {@code --help}.
+ * {@code -Dsniproxy.config=FILE} or env {@code SNIPROXY_CONFIG}), {@code --check FILE} (validate and
+ * exit, before anything of Quarkus starts) and {@code --help}.
  */
 @QuarkusMain
 public final class ProxyMain {
@@ -20,10 +21,24 @@ public final class ProxyMain {
             if (a.equals("--help") || a.equals("-h")) {
                 System.out.println("""
                         usage: java -jar quarkus-run.jar [--config FILE]
+                               java -jar quarkus-run.jar --check FILE
                           --config FILE   the proxy's YAML config (also: -Dsniproxy.config=FILE, env SNIPROXY_CONFIG);
                                           without one, a built-in loopback-only default is used
+                          --check FILE    validate FILE ('-': stdin) and exit, binding nothing: every problem as
+                                          file:line:col: message, or a summary of what it would do;
+                                          exit 0 valid, 1 invalid, 2 unreadable
                           any Quarkus property may be set with -D, e.g. -Dquarkus.management.port=9000""");
                 return;
+            }
+            if (a.equals("--check") || a.startsWith("--check=")) {
+                String file = a.startsWith("--check=") ? a.substring("--check=".length())
+                        : i + 1 < args.length ? args[i + 1] : null;
+                if (file == null || file.isEmpty()) {
+                    System.err.println("--check needs a FILE (or '-' for stdin)");
+                    System.exit(ConfigCheck.UNREADABLE);
+                }
+                // Exits before Quarkus.run(): nothing is bound, no event loop or CDI container starts.
+                System.exit(new ConfigCheck(System.out, System.err, System.in).run(file));
             }
             if (a.equals("--config") && i + 1 < args.length) {
                 System.setProperty(ConfigLocation.PROPERTY, args[++i]);
