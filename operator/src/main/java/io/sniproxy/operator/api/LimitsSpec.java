@@ -1,6 +1,7 @@
 package io.sniproxy.operator.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 
@@ -19,4 +20,8 @@ public class LimitsSpec {
     @Min(1)
     @Max(10_000_000)
     public Integer maxUdpSessions;
+
+    @JsonPropertyDescription("Limits per client address (off when unset): maxConnections, newConnectionsPerSecond, "
+            + "burst, ipv6Prefix.")
+    public PerClientLimitsSpec perClient;
 }

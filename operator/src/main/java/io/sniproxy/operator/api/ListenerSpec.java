@@ -6,6 +6,8 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import java.util.List;
 
 /** One socket of every pod; the name doubles as the container and Service port name. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -28,6 +30,15 @@ public class ListenerSpec {
     @JsonPropertyDescription("host:port used when no name is sent or none matches (optional).")
     @Pattern(Patterns.HOST_PORT)
     public String defaultBackend;
+
+    @JsonPropertyDescription("Read a PROXY protocol header from the balancer in front (a LoadBalancer Service with "
+            + "proxy protocol on): none (default), v1, v2 or any. Needs trustedProxies.")
+    public AcceptProxyProtocolMode acceptProxyProtocol;
+
+    @JsonPropertyDescription("Address blocks allowed to send the PROXY header, e.g. the VPC's 10.0.0.0/8; only "
+            + "with acceptProxyProtocol.")
+    @Size(max = 64)
+    public List<@Pattern(Patterns.CIDR) String> trustedProxies;
 
     public ListenerSpec() {
     }

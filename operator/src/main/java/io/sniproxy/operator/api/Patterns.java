@@ -14,6 +14,9 @@ public final class Patterns {
     /** {@code host:port} or {@code [v6]:port}. */
     public static final String HOST_PORT = "^([A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]):[0-9]{1,5}$";
 
+    /** An address block {@code 10.0.0.0/8}, {@code fd00::/8}, or one address; the proxy's {@code Cidr} has the last word. */
+    public static final String CIDR = "^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$";
+
     /** {@code 500ms}, {@code 10s}, {@code 5m}, {@code 1h}. */
     public static final String DURATION = "^[0-9]{1,9}(ms|s|m|h)$";
 

@@ -9,7 +9,7 @@ import io.fabric8.generator.annotation.Size;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Hostnames → one backend, on the SniProxy named by {@code proxyRef}. */
+/** Hostnames → a backend (a Service, one address, or several), on the SniProxy named by {@code proxyRef}. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class SniRouteSpec {
 
@@ -50,16 +50,25 @@ public class SniRouteSpec {
         }
     }
 
-    /** A Service in the route's namespace, or a fixed {@code host:port}; exactly one. */
+    /** A Service in the route's namespace, a fixed {@code host:port}, or several; exactly one of the three. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    @io.fabric8.generator.annotation.ValidationRule(value = "has(self.service) != has(self.address)",
-            message = "set exactly one of backend.service and backend.address")
+    @io.fabric8.generator.annotation.ValidationRule(
+            value = "(has(self.service) ? 1 : 0) + (has(self.address) ? 1 : 0) + (has(self.addresses) ? 1 : 0) == 1",
+            message = "set exactly one of backend.service, backend.address and backend.addresses")
     public static class BackendRef {
         public ServiceRef service;
 
         @JsonPropertyDescription("host:port reached directly.")
         @Pattern(Patterns.HOST_PORT)
         public String address;
+
+        @JsonPropertyDescription("Several host:port backends, chosen by balance; a failed connect moves to the next.")
+        @Size(min = 1, max = 64)
+        public List<@Pattern(Patterns.HOST_PORT) String> addresses;
+
+        @JsonPropertyDescription("How addresses are chosen: roundrobin (default), leastconn, or source (a client "
+                + "sticks to one backend).")
+        public BalanceMode balance;
 
         public static BackendRef service(String name, int port) {
             BackendRef b = new BackendRef();
@@ -72,6 +81,13 @@ public class SniRouteSpec {
         public static BackendRef address(String address) {
             BackendRef b = new BackendRef();
             b.address = address;
+            return b;
+        }
+
+        public static BackendRef addresses(BalanceMode balance, String... addresses) {
+            BackendRef b = new BackendRef();
+            b.addresses = List.of(addresses);
+            b.balance = balance;
             return b;
         }
     }

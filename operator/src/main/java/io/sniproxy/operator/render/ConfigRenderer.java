@@ -1,7 +1,9 @@
 package io.sniproxy.operator.render;
 
+import io.sniproxy.config.AcceptProxyProtocol;
 import io.sniproxy.config.AccessLog;
 import io.sniproxy.config.Backend;
+import io.sniproxy.config.Cidr;
 import io.sniproxy.config.ConfigException;
 import io.sniproxy.config.ConfigProblem;
 import io.sniproxy.config.ConfigReader;
@@ -12,12 +14,14 @@ import io.sniproxy.config.Durations;
 import io.sniproxy.config.HostPort;
 import io.sniproxy.config.Limits;
 import io.sniproxy.config.Listener;
+import io.sniproxy.config.PerClientLimits;
 import io.sniproxy.config.ProxyConfig;
 import io.sniproxy.config.Route;
 import io.sniproxy.config.Security;
 import io.sniproxy.config.Timeouts;
 import io.sniproxy.operator.api.LimitsSpec;
 import io.sniproxy.operator.api.ListenerSpec;
+import io.sniproxy.operator.api.PerClientLimitsSpec;
 import io.sniproxy.operator.api.SniProxySpec;
 import io.sniproxy.operator.api.TimeoutsSpec;
 import io.sniproxy.operator.routes.RouteVerdict;
@@ -112,8 +116,16 @@ public final class ConfigRenderer {
                 .map(l -> new Listener(l.name, HostPort.of(listenHost, l.port), l.protocol.config(),
                         Optional.ofNullable(l.defaultBackend)
                                 .flatMap(b -> HostPort.parse(b, true))
-                                .map(Backend.Static::new)))
+                                .map(Backend.Static::new),
+                        l.acceptProxyProtocol == null ? AcceptProxyProtocol.NONE : l.acceptProxyProtocol.config(),
+                        trustedProxies(l.trustedProxies)))
                 .toList();
+    }
+
+    /** The blocks as the proxy reads them; {@link ProxySpecCheck} has refused a spec with a malformed one. */
+    private static List<Cidr> trustedProxies(List<String> blocks) {
+        return blocks == null ? List.of()
+                : blocks.stream().map(b -> Cidr.parse(b).cidr().orElseThrow()).toList();
     }
 
     private static List<Map.Entry<String, Route>> acceptedInOrder(Map<String, RouteVerdict> verdicts) {
@@ -144,7 +156,17 @@ public final class ConfigRenderer {
         }
         return new Limits(l.maxConnections == null ? d.maxConnections() : l.maxConnections,
                 l.maxClientHelloBytes == null ? d.maxClientHelloBytes() : l.maxClientHelloBytes,
-                l.maxUdpSessions == null ? d.maxUdpSessions() : l.maxUdpSessions);
+                l.maxUdpSessions == null ? d.maxUdpSessions() : l.maxUdpSessions,
+                Optional.ofNullable(l.perClient).map(ConfigRenderer::perClient));
+    }
+
+    private static PerClientLimits perClient(PerClientLimitsSpec p) {
+        return new PerClientLimits(optional(p.maxConnections), optional(p.newConnectionsPerSecond), optional(p.burst),
+                p.ipv6Prefix == null ? ConfigSchema.PerClient.IPV6_PREFIX.dflt() : p.ipv6Prefix);
+    }
+
+    private static OptionalInt optional(Integer v) {
+        return v == null ? OptionalInt.empty() : OptionalInt.of(v);
     }
 
     private static String describe(ConfigProblem p, List<Listener> listeners) {
@@ -152,7 +174,8 @@ public final class ConfigRenderer {
         if (listener.isPresent()) {
             return "spec.listeners (name " + listeners.get(listener.getAsInt()).name() + "): " + p.message();
         }
-        return p.toString();
+        // timeouts and limits carry the file's names in the spec too
+        return "spec." + p;
     }
 
     /** First 16 hex digits of the SHA-256 of the file: short enough for a column, long enough to never collide in practice. */

@@ -1,5 +1,6 @@
 package io.sniproxy.operator.render;
 
+import io.sniproxy.config.Cidr;
 import io.sniproxy.config.ConfigSchema;
 import io.sniproxy.config.Durations;
 import io.sniproxy.config.HostPort;
@@ -69,6 +70,15 @@ public final class ProxySpecCheck {
             }
             if (l.defaultBackend != null && HostPort.parse(l.defaultBackend, true).isEmpty()) {
                 problems.add(path + ".defaultBackend: '" + l.defaultBackend + "' is not host:port");
+            }
+            if (l.trustedProxies != null) {
+                for (int j = 0; j < l.trustedProxies.size(); j++) {
+                    String block = l.trustedProxies.get(j);
+                    Cidr.Parsed parsed = Cidr.parse(block);
+                    if (parsed.cidr().isEmpty()) {
+                        problems.add(path + ".trustedProxies[" + j + "]: '" + block + "' " + parsed.problem());
+                    }
+                }
             }
         }
         if (spec.timeouts != null) {

@@ -3,6 +3,7 @@ package io.sniproxy.operator.routes;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.sniproxy.config.Backend;
+import io.sniproxy.config.Balance;
 import io.sniproxy.config.HostPort;
 import io.sniproxy.config.Protocol;
 import io.sniproxy.config.ProxyProtocol;
@@ -144,19 +145,25 @@ public final class RouteAdmission {
             return invalid("spec.backend: set backend.service (name and port) or backend.address (host:port)");
         }
         SniRouteSpec.BackendRef b = spec.backend;
-        if ((b.service == null) == (b.address == null)) {
-            return invalid("spec.backend: set exactly one of backend.service and backend.address");
+        int given = (b.service == null ? 0 : 1) + (b.address == null ? 0 : 1) + (b.addresses == null ? 0 : 1);
+        if (given != 1) {
+            return invalid("spec.backend: set exactly one of backend.service, backend.address and backend.addresses");
         }
-        HostPort target;
+        List<HostPort> targets = new ArrayList<>();
         if (b.address != null) {
-            Optional<HostPort> parsed = HostPort.parse(b.address, true);
-            if (parsed.isEmpty()) {
-                return invalid("spec.backend.address: '" + b.address + "' is not host:port (port 1-65535; IPv6 as [addr]:port)");
+            Optional<RouteVerdict> bad = address(b.address, "spec.backend.address", targets);
+            if (bad.isPresent()) {
+                return bad.get();
             }
-            target = parsed.get();
-            if (!Hostnames.isIpLiteral(target.host()) && Hostnames.nameProblem(Hostnames.normalize(target.host())).isPresent()) {
-                return invalid("spec.backend.address: '" + target.host() + "' is not a valid host: "
-                        + Hostnames.nameProblem(Hostnames.normalize(target.host())).get());
+        } else if (b.addresses != null) {
+            if (b.addresses.isEmpty()) {
+                return invalid("spec.backend.addresses: at least one host:port is required");
+            }
+            for (int i = 0; i < b.addresses.size(); i++) {
+                Optional<RouteVerdict> bad = address(b.addresses.get(i), "spec.backend.addresses[" + i + "]", targets);
+                if (bad.isPresent()) {
+                    return bad.get();
+                }
             }
         } else {
             Optional<RouteVerdict> bad = checkServiceRef(b.service);
@@ -174,10 +181,28 @@ public final class RouteAdmission {
                 return RouteVerdict.refused(RouteVerdict.BACKEND_NOT_FOUND, "spec.backend.service.port: Service " + ns
                         + "/" + b.service.name + " has no port " + b.service.port, Optional.of(shown));
             }
-            target = HostPort.of(b.service.name + "." + ns + ".svc." + clusterDomain, b.service.port);
+            targets.add(HostPort.of(b.service.name + "." + ns + ".svc." + clusterDomain, b.service.port));
         }
-        Route rendered = new Route(List.copyOf(hostnames), new Backend.Static(target), protocols, proxyProtocol);
-        return RouteVerdict.accepted(rendered, target.toString());
+        Balance balance = b.balance == null ? Balance.DEFAULT : b.balance.config();
+        List<Backend> backends = targets.stream().map(t -> (Backend) new Backend.Static(t)).toList();
+        Route rendered = new Route(List.copyOf(hostnames), backends, balance, Optional.empty(), List.of(), protocols,
+                proxyProtocol);
+        return RouteVerdict.accepted(rendered, String.join(", ", targets.stream().map(HostPort::toString).toList()));
+    }
+
+    /** Parses one {@code host:port} into {@code targets}, or says what is wrong with it at {@code path}. */
+    private static Optional<RouteVerdict> address(String text, String path, List<HostPort> targets) {
+        Optional<HostPort> parsed = HostPort.parse(text, true);
+        if (parsed.isEmpty()) {
+            return Optional.of(invalid(path + ": '" + text + "' is not host:port (port 1-65535; IPv6 as [addr]:port)"));
+        }
+        HostPort target = parsed.get();
+        if (!Hostnames.isIpLiteral(target.host()) && Hostnames.nameProblem(Hostnames.normalize(target.host())).isPresent()) {
+            return Optional.of(invalid(path + ": '" + target.host() + "' is not a valid host: "
+                    + Hostnames.nameProblem(Hostnames.normalize(target.host())).get()));
+        }
+        targets.add(target);
+        return Optional.empty();
     }
 
     private static Optional<RouteVerdict> checkServiceRef(SniRouteSpec.ServiceRef s) {

@@ -57,13 +57,18 @@ class CrdDriftTest {
         assertThat(route).contains("pattern: \"" + Patterns.HOSTNAME.replace("\\", "\\\\") + "\"")
                 .contains("maximum: 65535.0")
                 .contains("- \"v2\"")
-                .contains("rule: \"has(self.service) != has(self.address)\"")
+                .contains("rule: \"(has(self.service) ? 1 : 0) + (has(self.address) ? 1 : 0)")
+                .contains("(has(self.addresses) ? 1 : 0) == 1\"")
+                .contains("- \"leastconn\"")
                 .contains("name: \"Accepted\"")
                 .contains("name: \"Hostnames\"")
                 .contains("name: \"Backend\"")
                 .contains("name: \"Age\"");
         String proxy = Files.readString(COMMITTED.resolve("sniproxies.sniproxy.io-v1.yml"));
         assertThat(proxy).contains("- \"quic\"")
+                .contains("trustedProxies:")
+                .contains("- \"any\"")
+                .contains("newConnectionsPerSecond:")
                 .contains("listener names must be unique")
                 .doesNotContain("connectionPool")
                 .doesNotContain("pool");

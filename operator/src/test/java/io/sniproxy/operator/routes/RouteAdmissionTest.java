@@ -112,7 +112,7 @@ class RouteAdmissionTest {
         BackendRef both = BackendRef.service("api", 8443);
         both.address = "10.0.0.1:443";
         assertThat(verdict(route("a", "r", "edge", both, "x.example.com")))
-                .isEqualTo("Invalid: spec.backend: set exactly one of backend.service and backend.address");
+                .isEqualTo("Invalid: spec.backend: set exactly one of backend.service, backend.address and backend.addresses");
         assertThat(verdict(route("a", "r", "edge", BackendRef.service("Bad.Name", 8443), "x.example.com")))
                 .startsWith("Invalid: spec.backend.service.name: 'Bad.Name' is not a Service name");
     }
