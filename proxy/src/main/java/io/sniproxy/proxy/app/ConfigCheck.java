@@ -4,6 +4,9 @@ import io.sniproxy.config.ConfigError;
 import io.sniproxy.config.ConfigException;
 import io.sniproxy.config.ConfigReader;
 import io.sniproxy.config.ProxyConfig;
+import io.sniproxy.proxy.fd.FdBudget;
+import io.sniproxy.proxy.fd.FdReserve;
+import io.sniproxy.proxy.metrics.FileDescriptors;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -72,8 +75,21 @@ public final class ConfigCheck {
             return INVALID;
         }
         out.println(source + ": valid");
-        ConfigSummary.lines(config).forEach(out::println);
+        ConfigSummary.lines(config, fdBudget(config)).forEach(out::println);
         return VALID;
+    }
+
+    /**
+     * The effective limits as a proxy started here would derive them at start-up (the same
+     * {@link FdBudget}, this process's {@code RLIMIT_NOFILE}, one event loop per core); the
+     * process's own baseline is this small JVM's, so the reserve is an estimate.
+     */
+    private static FdBudget fdBudget(ProxyConfig config) {
+        boolean tcp = config.listeners().stream().anyMatch(l -> l.protocol().isTcp());
+        boolean udp = config.listeners().stream().anyMatch(l -> !l.protocol().isTcp());
+        FdReserve reserve = FdReserve.measure(Runtime.getRuntime().availableProcessors());
+        return FdBudget.derive(config.limits(), tcp, udp, FileDescriptors.max(),
+                reserve.forListeners(config.listeners().size()));
     }
 
     private String readStdin() throws IOException {

@@ -12,6 +12,7 @@ import io.sniproxy.config.ProxyConfig;
 import io.sniproxy.config.ProxyProtocol;
 import io.sniproxy.config.Route;
 import io.sniproxy.config.Timeouts;
+import io.sniproxy.proxy.fd.FdBudget;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -26,7 +27,11 @@ final class ConfigSummary {
     private ConfigSummary() {
     }
 
-    static List<String> lines(ProxyConfig c) {
+    /**
+     * @param fds the effective limits if the proxy started in this environment ({@code RLIMIT_NOFILE}
+     *     of the checking process); unknown limits (-1) cap nothing
+     */
+    static List<String> lines(ProxyConfig c, FdBudget fds) {
         List<String> out = new ArrayList<>();
         out.add("listeners (" + c.listeners().size() + "):");
         for (Listener l : c.listeners()) {
@@ -39,6 +44,7 @@ final class ConfigSummary {
         }
         out.add("timeouts: " + timeouts(c.timeouts()));
         out.add("limits: " + limits(c.limits()));
+        out.add("fd limit here: " + fdLimit(fds));
         out.add("security: " + (c.security().allowPrivateBackends()
                 ? "transparent routes may reach private and loopback addresses (allowPrivateBackends)"
                 : "transparent routes refuse private, loopback and link-local addresses"));
@@ -107,6 +113,20 @@ final class ConfigSummary {
                 .append(", maxClientHelloBytes ").append(l.maxClientHelloBytes());
         s.append(l.perClient().map(ConfigSummary::perClient).orElse("; no per-client limits"));
         return s.toString();
+    }
+
+    private static String fdLimit(FdBudget b) {
+        if (b.fdLimit() <= 0) {
+            return "unknown on this platform; nothing is capped";
+        }
+        if (!b.capped()) {
+            return "RLIMIT_NOFILE " + b.fdLimit() + " allows the configured limits (they need about " + b.needed()
+                    + " fds)";
+        }
+        return "RLIMIT_NOFILE " + b.fdLimit() + " would cap them: effective maxConnections " + b.maxConnections()
+                + ", maxUdpSessions " + b.maxUdpSessions() + " (2 fds per connection, 1 per QUIC session, about "
+                + b.reserve() + " kept for the process); raise the limit to at least " + b.needed()
+                + " to serve the configured numbers";
     }
 
     private static String perClient(PerClientLimits p) {

@@ -52,6 +52,33 @@ class ConfigCheckIT {
     }
 
     @Test
+    void theSummaryShowsTheLimitsTheFdLimitWouldAllow() throws Exception {
+        Path file = write("limits.yaml", """
+                listeners:
+                  - name: https
+                    address: 127.0.0.1:8443
+                    protocol: tls
+                  - name: h3
+                    address: 127.0.0.1:8443
+                    protocol: quic
+                limits: {maxConnections: 1000, maxUdpSessions: 1000}
+                """);
+        List<String> check = new ArrayList<>(List.of("prlimit", "--nofile=600:600", "--"));
+        check.addAll(command(List.of("--check", file.toString())));
+
+        Run low = run(check, null);
+        Run high = run(command(List.of("--check", file.toString())), null);
+
+        assertThat(low.exit()).as(low.toString()).isZero();
+        // 600 fds minus the reserve (the JVM's own, 2 listeners x one socket per event loop, 64 headroom),
+        // shared in proportion by 2 fds per connection and 1 per session: both end well below 1000.
+        assertThat(low.out()).containsPattern("fd limit here: RLIMIT_NOFILE 600 would cap them: effective "
+                + "maxConnections [1-9][0-9]{0,2}, maxUdpSessions [1-9][0-9]{0,2} \\(2 fds per connection, 1 per QUIC "
+                + "session, about [0-9]+ kept for the process\\); raise the limit to at least [0-9]{4}");
+        assertThat(high.out()).containsPattern("fd limit here: RLIMIT_NOFILE [0-9]+ allows the configured limits");
+    }
+
+    @Test
     void anInvalidFileExitsOneWithEveryProblemAtItsPosition() throws Exception {
         Path file = write("bad.yaml", """
                 listeners:
