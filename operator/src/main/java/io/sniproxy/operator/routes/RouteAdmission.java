@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.sniproxy.config.Backend;
 import io.sniproxy.config.Balance;
+import io.sniproxy.config.ConfigSchema;
 import io.sniproxy.config.HostPort;
 import io.sniproxy.config.Protocol;
 import io.sniproxy.config.ProxyProtocol;
@@ -135,7 +136,7 @@ public final class RouteAdmission {
             for (int i = 0; i < spec.protocols.size(); i++) {
                 RouteProtocol p = spec.protocols.get(i);
                 if (p == null) {
-                    return invalid("spec.protocols[" + i + "]: must be one of tls, http, quic");
+                    return invalid("spec.protocols[" + i + "]: must be one of " + ConfigSchema.Routes.PROTOCOLS.allowedText());
                 }
                 protocols.add(p.config());
             }
