@@ -40,7 +40,6 @@ public final class HealthChecker {
     private volatile boolean stopped;
     private ScheduledFuture<?> next; // on loop
     private Channel inFlight;        // on loop
-    private long probes;
 
     public HealthChecker(BackendState state, String host, int port, Duration interval, Duration timeout, int rise,
             int fall, EventLoop loop, ChannelFactory<? extends SocketChannel> sockets, Function<String, Future<InetAddress>> resolver) {
@@ -78,15 +77,6 @@ public final class HealthChecker {
         });
     }
 
-    /** Probes run so far (for tests and the fd test's accounting). */
-    public long probes() {
-        return probes;
-    }
-
-    public BackendState state() {
-        return state;
-    }
-
     private void schedule(long delayNanos) {
         if (!stopped) {
             next = loop.schedule(this::probe, delayNanos, TimeUnit.NANOSECONDS);
@@ -98,7 +88,6 @@ public final class HealthChecker {
         if (stopped) {
             return;
         }
-        probes++;
         resolver.apply(host).onComplete(ar -> loop.execute(() -> {
             if (stopped) {
                 return;
