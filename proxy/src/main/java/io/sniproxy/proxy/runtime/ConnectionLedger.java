@@ -2,6 +2,7 @@ package io.sniproxy.proxy.runtime;
 
 import io.sniproxy.proxy.metrics.Outcome;
 import io.sniproxy.proxy.metrics.ProxyMetrics.ListenerMeters;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -73,7 +74,7 @@ public final class ConnectionLedger {
     }
 
     /** The ALPN ids the client offered (empty: none). */
-    public void alpn(java.util.List<String> offered) {
+    public void alpn(List<String> offered) {
         alpn = offered.isEmpty() ? null : String.join(",", offered);
     }
 
@@ -106,8 +107,8 @@ public final class ConnectionLedger {
         outcome(ifNone);
         release.run();
         if (snapshot.config().accessLog().enabled()) { // the entry's strings are not free: build it only when wanted
-            server.accessLog().log(snapshot, new AccessLogger.Entry(String.valueOf(client), listener, name, alpn, ja4, backend,
-                    outcome.label(), reason, bytesUp, bytesDown,
+            server.accessLog().log(snapshot, new AccessLogger.Entry(String.valueOf(client), listener, name, alpn, ja4,
+                    backend, outcome.label(), reason, bytesUp, bytesDown,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos)));
         }
     }

@@ -15,17 +15,17 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.sniproxy.config.AcceptProxyProtocol;
 import io.sniproxy.config.Listener;
 import io.sniproxy.config.Protocol;
+import io.sniproxy.config.ProxyProtocol;
 import io.sniproxy.config.Timeouts;
+import io.sniproxy.proxy.balance.BackendState;
+import io.sniproxy.proxy.client.ClientLimiter;
 import io.sniproxy.proxy.fd.FdExhaustion;
 import io.sniproxy.proxy.metrics.Outcome;
 import io.sniproxy.proxy.metrics.ProxyMetrics.ListenerMeters;
 import io.sniproxy.proxy.proxyprotocol.ProxyHeaderEncoder;
-import io.sniproxy.config.AcceptProxyProtocol;
-import io.sniproxy.config.ProxyProtocol;
-import io.sniproxy.proxy.balance.BackendState;
-import io.sniproxy.proxy.client.ClientLimiter;
 import io.sniproxy.proxy.proxyprotocol.ProxyHeaderGate;
 import io.sniproxy.proxy.route.BackendPlan;
 import io.sniproxy.proxy.route.BackendTarget;
@@ -51,6 +51,11 @@ import java.util.concurrent.TimeUnit;
  * {@link #close}, which cancels the timer, closes both sockets, releases the buffered hello and
  * closes the {@link ConnectionLedger} (outcome once, slot, access log). All state is touched only
  * on the client's event loop (the backend channel is registered on the same loop).
+ *
+ * <p>In READING_HELLO, on a listener that accepts PROXY headers, the header comes first (a trusted
+ * peer's names the real client from then on; see {@link ProxyHeaderGate}); then the client takes
+ * its per-client slot ({@code limits.perClient}). CONNECTING walks the {@link BackendPlan}: each
+ * backend in the balancer's order until one connects, within {@code timeouts.connect}.
  *
  * <p>{@code backend} is null until a socket exists: when the OS refuses one (EMFILE, ENFILE,
  * ENOBUFS) Netty hands back a channel that was never registered, and such a channel is never kept
@@ -93,7 +98,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     private InetSocketAddress clientAddress; // the real client: the peer, or who a trusted PROXY header names
     private InetSocketAddress destination;   // what the client connected to (at the balancer, with a header)
     private boolean trustedPeer;
-    private boolean proxyHeaderPending;      // a trusted peer's PROXY header is still to come
+    private boolean proxyHeaderPending;      // the first bytes are still to be checked for a PROXY header
     private ClientLimiter.Permit permit;     // the client's per-client slot, released once in close
     private List<String> alpn = List.of();
     private BackendPlan plan;
@@ -386,13 +391,15 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     /** Resolves and dials the plan's next backend (in turn, from the balancer's choice on). */
     private void attempt() {
         connectAttempts++;
-        plan.target(planIndex % plan.size()).onComplete(ar -> onLoop(() -> {
+        int i = planIndex % plan.size();
+        plan.target(i).onComplete(ar -> onLoop(() -> {
             if (state != State.CONNECTING) {
                 return;
             }
             if (ar.failed()) {
-                failedAttempt(plan.choice(planIndex % plan.size()).state(), ar.cause(), ar.cause() instanceof RoutingRefusal r
-                        ? r.getMessage() : describe(ar.cause()));
+                Throwable cause = ar.cause();
+                failedAttempt(plan.choice(i).state(), cause,
+                        cause instanceof RoutingRefusal r ? r.getMessage() : describe(cause));
                 return;
             }
             ledger.backend(ar.result().label());
