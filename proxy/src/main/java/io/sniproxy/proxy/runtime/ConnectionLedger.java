@@ -47,7 +47,7 @@ public final class ConnectionLedger {
 
     /** Counts {@code o} unless an outcome was counted already. */
     public void outcome(Outcome o) {
-        if (outcome == null) {
+        if (outcome == null && o != null) {
             outcome = o;
             meters.outcome(o);
         }

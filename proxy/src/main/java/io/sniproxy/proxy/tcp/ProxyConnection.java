@@ -643,6 +643,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         }
         state = State.CLOSED;
         cancelTimer();
+        ledger.outcome(outcome); // counted before the client can see its socket close
         if (hello != null) {
             hello.release();
             hello = null;

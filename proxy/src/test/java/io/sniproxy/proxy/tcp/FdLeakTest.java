@@ -203,7 +203,10 @@ class FdLeakTest {
         String from = switch (path) {
             case REFUSED_CLIENT -> "127.0.0.9";
             case PROXY_IN -> "127.0.0.2";
-            default -> "127.0.1." + (1 + Math.floorMod(NEXT_SOURCE.getAndIncrement(), 250));
+            default -> { // 62,500 addresses: one comes round again only after ~30 s, so no cap is reached
+                int n = Math.floorMod(NEXT_SOURCE.getAndIncrement(), 250 * 250);
+                yield "127.1." + (n / 250) + "." + (1 + n % 250);
+            }
         };
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxy.port(http ? "http" : lb ? "lb" : "tls"),
                 InetAddress.getByName(from), 0)) {
