@@ -46,6 +46,7 @@ public final class QuicPeers {
         private final Channel channel;
         public final AtomicInteger datagrams = new AtomicInteger();
         public final AtomicInteger streams = new AtomicInteger();
+        public final AtomicInteger connections = new AtomicInteger();
 
         public Server(NioEventLoopGroup group, String tag, boolean retry) throws Exception {
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
@@ -61,6 +62,7 @@ public final class QuicPeers {
                     .handler(new ChannelInitializer<QuicChannel>() { // shared by every connection
                         @Override
                         protected void initChannel(QuicChannel ch) {
+                            connections.incrementAndGet();
                         }
                     })
                     .streamHandler(new ChannelInitializer<QuicStreamChannel>() {
@@ -132,47 +134,83 @@ public final class QuicPeers {
      */
     public static String exchange(NioEventLoopGroup group, InetSocketAddress target, String sni, String text,
             long idleMillis) throws Exception {
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(TestCerts.keyStore());
-        QuicSslContext ssl = QuicSslContextBuilder.forClient().trustManager(tmf).applicationProtocols(ALPN).build();
-        ChannelHandler codec = new QuicClientCodecBuilder()
-                .sslEngineProvider(q -> ssl.newEngine(q.alloc(), sni, 443))
-                .maxIdleTimeout(idleMillis, TimeUnit.MILLISECONDS)
-                .initialMaxData(1 << 20)
-                .initialMaxStreamDataBidirectionalLocal(1 << 16)
-                .build();
-        Channel udp = new Bootstrap().group(group).channel(NioDatagramChannel.class).handler(codec)
-                .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-        try {
-            QuicChannel quic = QuicChannel.newBootstrap(udp)
-                    .streamHandler(new ChannelInboundHandlerAdapter())
-                    .remoteAddress(target)
-                    .connect().get(idleMillis + 5000, TimeUnit.MILLISECONDS);
-            try {
-                CompletableFuture<String> answer = new CompletableFuture<>();
-                StringBuilder got = new StringBuilder();
-                QuicStreamChannel stream = quic.createStream(QuicStreamType.BIDIRECTIONAL,
-                        new ChannelInboundHandlerAdapter() {
-                            @Override
-                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                ByteBuf in = (ByteBuf) msg;
-                                got.append(in.toString(StandardCharsets.UTF_8));
-                                in.release();
-                            }
+        try (Client client = Client.connect(group, target, sni, idleMillis)) {
+            return client.request(text);
+        }
+    }
 
-                            @Override
-                            public void channelInactive(ChannelHandlerContext ctx) {
-                                answer.complete(got.toString());
-                            }
-                        }).sync().getNow();
-                stream.writeAndFlush(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8))
-                        .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
-                return answer.get(10, TimeUnit.SECONDS);
-            } finally {
-                quic.close().sync();
+    /** One QUIC connection that stays open for several requests, each on its own stream. */
+    public static final class Client implements AutoCloseable {
+        private final Channel udp;
+        private final QuicChannel quic;
+
+        private Client(Channel udp, QuicChannel quic) {
+            this.udp = udp;
+            this.quic = quic;
+        }
+
+        /** Fails if the handshake does not complete within {@code idleMillis} (+5 s). */
+        public static Client connect(NioEventLoopGroup group, InetSocketAddress target, String sni, long idleMillis)
+                throws Exception {
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(TestCerts.keyStore());
+            QuicSslContext ssl = QuicSslContextBuilder.forClient().trustManager(tmf).applicationProtocols(ALPN)
+                    .build();
+            ChannelHandler codec = new QuicClientCodecBuilder()
+                    .sslEngineProvider(q -> ssl.newEngine(q.alloc(), sni, 443))
+                    .maxIdleTimeout(idleMillis, TimeUnit.MILLISECONDS)
+                    .initialMaxData(1 << 20)
+                    .initialMaxStreamDataBidirectionalLocal(1 << 16)
+                    .build();
+            Channel udp = new Bootstrap().group(group).channel(NioDatagramChannel.class).handler(codec)
+                    .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+            try {
+                QuicChannel quic = QuicChannel.newBootstrap(udp)
+                        .streamHandler(new ChannelInboundHandlerAdapter())
+                        .remoteAddress(target)
+                        .connect().get(idleMillis + 5000, TimeUnit.MILLISECONDS);
+                return new Client(udp, quic);
+            } catch (Exception e) {
+                udp.close().sync();
+                throw e;
             }
-        } finally {
-            udp.close().sync();
+        }
+
+        /** Sends {@code text} on a new bidirectional stream and returns the whole answer. */
+        public String request(String text) throws Exception {
+            CompletableFuture<String> answer = new CompletableFuture<>();
+            StringBuilder got = new StringBuilder();
+            QuicStreamChannel stream = quic.createStream(QuicStreamType.BIDIRECTIONAL,
+                    new ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                            ByteBuf in = (ByteBuf) msg;
+                            got.append(in.toString(StandardCharsets.UTF_8));
+                            in.release();
+                        }
+
+                        @Override
+                        public void channelInactive(ChannelHandlerContext ctx) {
+                            answer.complete(got.toString());
+                        }
+                    }).sync().getNow();
+            stream.writeAndFlush(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8))
+                    .addListener(QuicStreamChannel.SHUTDOWN_OUTPUT);
+            return answer.get(10, TimeUnit.SECONDS);
+        }
+
+        /** False once the connection closed (idle timeout, CONNECTION_CLOSE). */
+        public boolean isActive() {
+            return quic.isActive();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            try {
+                quic.close().sync();
+            } finally {
+                udp.close().sync();
+            }
         }
     }
 }
