@@ -139,7 +139,8 @@ public final class ProxyMetrics {
 
     /**
      * Sessions and datagrams of a UDP listener: {@code sniproxy_udp_sessions_active},
-     * {@code sniproxy_udp_datagrams_total{direction}} and {@code sniproxy_udp_drops_total{reason}}.
+     * {@code sniproxy_udp_datagrams_total{direction}}, {@code sniproxy_udp_drops_total{reason}} and
+     * {@code sniproxy_udp_migrations_total{result}}.
      * Bytes and session outcomes go to the listener's {@code sniproxy_bytes_total} and
      * {@code sniproxy_connections_total} (a QUIC session is the UDP form of a connection).
      */
@@ -150,6 +151,7 @@ public final class ProxyMetrics {
         private final Counter datagramsUp;
         private final Counter datagramsDown;
         private final Map<String, Counter> drops = new ConcurrentHashMap<>();
+        private final Map<String, Counter> migrations = new ConcurrentHashMap<>();
 
         UdpMeters(MeterRegistry registry, String listener) {
             this.registry = registry;
@@ -180,6 +182,13 @@ public final class ProxyMetrics {
             drops.computeIfAbsent(reason, r -> Counter.builder("sniproxy.udp.drops")
                     .description("Client datagrams that reached no backend, by reason")
                     .tags("listener", listener, "reason", r).register(registry)).increment(n);
+        }
+
+        /** Counts {@code n} decisions on a client address change; results are a small fixed set (the caller's enum). */
+        public void migration(String result, int n) {
+            migrations.computeIfAbsent(result, r -> Counter.builder("sniproxy.udp.migrations")
+                    .description("Client address changes (NAT rebinding) followed by connection ID, by result")
+                    .tags("listener", listener, "result", r).register(registry)).increment(n);
         }
     }
 }

@@ -6,7 +6,10 @@ import java.util.Locale;
 public enum DropReason {
     /** Too short or inconsistent to be a QUIC packet (bad lengths, connection IDs over 20 bytes). */
     MALFORMED,
-    /** From an unknown client but not a long-header Initial (short header, 0-RTT, Handshake, Retry). */
+    /**
+     * From an unknown client but not a long-header Initial (0-RTT, Handshake, Retry), or a short header
+     * whose destination ID names no open session.
+     */
     NOT_INITIAL,
     /** A version the proxy cannot read, or version 0: what would make a server send Version Negotiation. */
     UNSUPPORTED_VERSION,
@@ -31,7 +34,14 @@ public enum DropReason {
     /** The ClientHello was not complete within {@code timeouts.clientHello}. */
     HELLO_TIMEOUT,
     /** The backend could not be reached (resolution, socket, ICMP unreachable). */
-    BACKEND_FAILED;
+    BACKEND_FAILED,
+    /**
+     * A retransmission from a client whose attempt (same address, same original destination ID) was
+     * refused within {@code timeouts.clientHello}: dropped at once, no second session.
+     */
+    REFUSED_RETRANSMIT,
+    /** A short header from a new address whose ID named a session that could not take it (see {@link MigrationResult}). */
+    MIGRATION_REFUSED;
 
     private final String label = name().toLowerCase(Locale.ROOT);
 

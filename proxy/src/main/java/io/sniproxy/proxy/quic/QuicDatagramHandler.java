@@ -16,6 +16,7 @@ import io.sniproxy.proxy.metrics.ProxyMetrics.UdpMeters;
 import io.sniproxy.proxy.runtime.ServerContext;
 import io.sniproxy.proxy.runtime.Snapshot;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
@@ -38,17 +39,21 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
     private final ListenerMeters meters;
     private final UdpMeters udp;
     private final SessionBudget budget;
+    private final ConnectionIdIndex<QuicSession> index;
     private final Map<InetSocketAddress, QuicSession> sessions = new HashMap<>();
+    private final RefusedClients refused = new RefusedClients();
     private Channel channel;
     private boolean accepting = true;
 
+    /** @param index the server connection IDs of the listener's sessions, shared by its sockets */
     QuicDatagramHandler(Listener bound, ServerContext server, ListenerMeters meters, UdpMeters udp,
-            SessionBudget budget) {
+            SessionBudget budget, ConnectionIdIndex<QuicSession> index) {
         this.bound = bound;
         this.server = server;
         this.meters = meters;
         this.udp = udp;
         this.budget = budget;
+        this.index = index;
     }
 
     @Override
@@ -66,9 +71,38 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
         ByteBuf content = packet.content();
         QuicSession session = sessions.get(sender);
         if (session != null) {
-            session.onClientDatagram(content);
+            session.onClientDatagram(sender, this, content);
+        } else if (QuicHeaders.isShortHeader(content)) {
+            knownConnection(sender, content);
+        } else if (!refused.isEmpty()
+                && refused.isRefused(sender, QuicHeaders.longHeaderDcid(content), System.nanoTime())) {
+            content.release();
+            udp.drop(DropReason.REFUSED_RETRANSMIT.label(), 1);
         } else {
             newClient(sender, content);
+        }
+    }
+
+    /**
+     * A short header from an unknown address: the client of an open session whose address changed
+     * (NAT rebinding), if its destination ID starts with a server ID the listener has seen.
+     */
+    private void knownConnection(InetSocketAddress sender, ByteBuf content) {
+        ConnectionIdIndex.Match<QuicSession> match = index.find(content, QuicHeaders.shortHeaderDcidIndex(content));
+        switch (match) {
+            case ConnectionIdIndex.One<QuicSession> one -> {
+                sessions.put(sender, one.owner()); // later datagrams from it go straight to the session
+                one.owner().onClientDatagram(sender, this, content);
+            }
+            case ConnectionIdIndex.Ambiguous<QuicSession> ambiguous -> {
+                content.release();
+                udp.migration(MigrationResult.AMBIGUOUS.label(), 1);
+                udp.drop(DropReason.MIGRATION_REFUSED.label(), 1);
+            }
+            case ConnectionIdIndex.None<QuicSession> none -> {
+                content.release();
+                udp.drop(DropReason.NOT_INITIAL.label(), 1);
+            }
         }
     }
 
@@ -80,11 +114,12 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
         CryptoReassembler crypto = new CryptoReassembler(snapshot.config().limits().maxClientHelloBytes());
         QuicInitialDecoder.Result result = decoder.decode(bytes, bytes.length, crypto);
         if (result instanceof QuicInitialDecoder.Dropped d) {
-            content.release();
-            udp.drop(d.reason().label(), 1);
             if (d.reason() == DropReason.BAD_HELLO) {
                 meters.outcome(Outcome.BAD_HELLO);
+                refuse(sender, QuicHeaders.longHeaderDcid(content), snapshot.config().timeouts().clientHello());
             }
+            content.release();
+            udp.drop(d.reason().label(), 1);
             return;
         }
         if (!accepting) {
@@ -106,7 +141,7 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         for (QuicSession s : new ArrayList<>(sessions.values())) {
-            s.close(Outcome.DRAINED, "listener socket closed", DropReason.BACKEND_FAILED);
+            s.forceClose("listener socket closed"); // a migrated client's session may live on another loop
         }
     }
 
@@ -127,18 +162,55 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
     void sessionClosed(QuicSession session) {
         sessions.remove(session.client(), session);
         budget.release();
+        closeIfDrained();
+    }
+
+    /** A client address of {@code session} that is no longer its (any thread). */
+    void unregister(InetSocketAddress client, QuicSession session) {
+        if (channel.eventLoop().inEventLoop()) {
+            sessions.remove(client, session);
+            closeIfDrained();
+        } else {
+            channel.eventLoop().execute(() -> unregister(client, session));
+        }
+    }
+
+    /** Retransmissions of this refused attempt are dropped for {@code ttl} (any thread). */
+    void refuse(InetSocketAddress client, ConnectionId originalDcid, Duration ttl) {
+        if (channel.eventLoop().inEventLoop()) {
+            long now = System.nanoTime();
+            refused.refuse(client, originalDcid, now, now + ttl.toNanos());
+        } else {
+            channel.eventLoop().execute(() -> refuse(client, originalDcid, ttl));
+        }
+    }
+
+    private void closeIfDrained() {
         if (!accepting && sessions.isEmpty()) {
             channel.close();
         }
     }
 
-    /** A backend reply, sent to the client from the listener's own address (flushed per read burst). */
+    /**
+     * A backend reply, sent to the client from the listener's own address: flushed per read burst
+     * on this socket's loop, at once from another loop (a migrated client's session).
+     */
     void reply(ByteBuf content, InetSocketAddress client) {
-        channel.write(new DatagramPacket(content, client), channel.voidPromise());
+        if (channel.eventLoop().inEventLoop()) {
+            channel.write(new DatagramPacket(content, client), channel.voidPromise());
+        } else {
+            channel.writeAndFlush(new DatagramPacket(content, client), channel.voidPromise());
+        }
     }
 
     void flush() {
-        channel.flush();
+        if (channel.eventLoop().inEventLoop()) {
+            channel.flush();
+        }
+    }
+
+    ConnectionIdIndex<QuicSession> index() {
+        return index;
     }
 
     EventLoop loop() {

@@ -51,6 +51,10 @@ public class QuicListenerFactory implements ListenerFactory {
         for (DropReason r : DropReason.values()) {
             udp.drop(r.label(), 0); // every reason exported from the start, at 0
         }
+        for (MigrationResult r : MigrationResult.values()) {
+            udp.migration(r.label(), 0);
+        }
+        ConnectionIdIndex<QuicSession> index = new ConnectionIdIndex<>(); // one per listener: all its sockets
         int sockets = server.transport().epoll() ? server.transport().eventLoops() : 1;
         Bootstrap bootstrap = new Bootstrap()
                 .group(server.transport().group())
@@ -60,7 +64,7 @@ public class QuicListenerFactory implements ListenerFactory {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new QuicDatagramHandler(listener, server, meters, udp, budget));
+                        ch.pipeline().addLast(new QuicDatagramHandler(listener, server, meters, udp, budget, index));
                     }
                 });
         if (sockets > 1) {

@@ -1,17 +1,9 @@
 package io.sniproxy.proxy.quic;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.sniproxy.config.Listener;
 import io.sniproxy.config.Protocol;
@@ -30,6 +22,7 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +44,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Everything runs on the listener socket's event loop; the backend socket is registered there too.
  */
-final class QuicSession implements ConnectionRegistry.Closeable {
+final class QuicSession implements ConnectionRegistry.Closeable, QuicPath.Session {
 
     enum State { PENDING, ROUTING, FORWARDING, CLOSED }
 
@@ -59,6 +52,8 @@ final class QuicSession implements ConnectionRegistry.Closeable {
     static final int MAX_PENDING_DATAGRAMS = 64;
     static final int MAX_PENDING_BYTES = 96 * 1024;
     static final int MAX_DATAGRAM = 65_535;
+    /** The first path and up to three more from address changes, each with its own socket and slot. */
+    static final int MAX_PATHS = 4;
 
     private final QuicDatagramHandler owner;
     private final InetSocketAddress client;
@@ -71,9 +66,11 @@ final class QuicSession implements ConnectionRegistry.Closeable {
 
     private State state = State.PENDING;
     private int pendingBytes;
-    private Channel backend;
+    private final List<QuicPath> paths = new ArrayList<>(1);
+    private QuicPath primary;
+    private BackendTarget target;
+    private SessionConnectionIds<QuicSession> ids;
     private ScheduledFuture<?> timer;
-    private long lastActivityNanos = System.nanoTime();
     private ClientLimiter.Permit permit; // the client's per-client slot, released once in close
 
     QuicSession(QuicDatagramHandler owner, InetSocketAddress client, Snapshot snapshot, Listener listener,
@@ -98,6 +95,7 @@ final class QuicSession implements ConnectionRegistry.Closeable {
 
     /** Starts with the first datagram, already decoded by the listener (it held an Initial). */
     void start(ByteBuf first) {
+        ids = new SessionConnectionIds<>(owner.index(), this, first);
         owner.udp().sessions().incrementAndGet();
         owner.server().registry().track(this); // a drain waits for it
         permit = owner.server().clientLimits().acquire(client.getAddress());
@@ -119,8 +117,16 @@ final class QuicSession implements ConnectionRegistry.Closeable {
         }
     }
 
-    /** A datagram from this client; ownership passes to the session. */
-    void onClientDatagram(ByteBuf content) {
+    /**
+     * A datagram from one of this session's client addresses, or from a new address whose
+     * short-header destination ID names this session; ownership passes to the session. Any thread:
+     * with SO_REUSEPORT a new address may arrive on another listener socket ({@code via}).
+     */
+    void onClientDatagram(InetSocketAddress sender, QuicDatagramHandler via, ByteBuf content) {
+        if (!owner.loop().inEventLoop()) {
+            owner.loop().execute(() -> onClientDatagram(sender, via, content));
+            return;
+        }
         switch (state) {
             case PENDING -> {
                 byte[] bytes = io.netty.buffer.ByteBufUtil.getBytes(content);
@@ -137,10 +143,14 @@ final class QuicSession implements ConnectionRegistry.Closeable {
                 sniff();
             }
             case ROUTING -> buffer(content);
-            case FORWARDING -> forward(content);
+            case FORWARDING -> forward(sender, via, content);
             case CLOSED -> {
                 content.release();
                 owner.udp().drop(DropReason.NOT_INITIAL.label(), 1);
+                if (!sender.equals(client)) {
+                    owner.udp().migration(MigrationResult.CLOSED.label(), 1);
+                    via.unregister(sender, this);
+                }
             }
         }
     }
@@ -224,21 +234,17 @@ final class QuicSession implements ConnectionRegistry.Closeable {
             }
             return;
         }
-        BackendTarget target = ar.result();
+        target = ar.result();
         ledger.backend(target.label());
-        ChannelFuture f = new Bootstrap()
-                .group(owner.loop())
-                .channelFactory(owner.server().transport().backendDatagrams())
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
-                .handler(new BackendHandler())
-                .connect(target.address());
+        primary = new QuicPath(client, owner, this);
+        ChannelFuture f = primary.open(owner.loop(), owner.server().transport().backendDatagrams(), target.address());
         if (!f.channel().isRegistered()) {
             // No socket (EMFILE, ENFILE, ENOBUFS): Netty hands back a channel without an event loop.
             close(failure(f.cause()), "backend socket for " + target.address() + ": " + describe(f.cause()),
                     DropReason.BACKEND_FAILED);
             return;
         }
-        backend = f.channel();
+        paths.add(primary);
         f.addListener((ChannelFutureListener) done -> onConnected(done, target, started));
     }
 
@@ -256,23 +262,100 @@ final class QuicSession implements ConnectionRegistry.Closeable {
         ledger.outcome(Outcome.ROUTED);
         cancelTimer();
         state = State.FORWARDING;
+        primary.connected();
         for (ByteBuf b; (b = pending.poll()) != null; ) {
             countUp(b.readableBytes());
-            backend.write(b, backend.voidPromise());
+            primary.write(b);
         }
         owner.budget().unreserve(pendingBytes);
         pendingBytes = 0;
-        backend.flush();
-        lastActivityNanos = System.nanoTime();
+        primary.flush();
+        primary.touch();
         scheduleExpiryCheck(snapshot.config().timeouts().udpSession().toNanos());
     }
 
     // ---- FORWARDING --------------------------------------------------------------------------
 
-    private void forward(ByteBuf content) {
-        countUp(content.readableBytes());
-        lastActivityNanos = System.nanoTime();
-        backend.writeAndFlush(content, backend.voidPromise());
+    private void forward(InetSocketAddress sender, QuicDatagramHandler via, ByteBuf content) {
+        QuicPath path = pathOf(sender);
+        if (path == null) {
+            migrate(sender, via, content);
+            return;
+        }
+        int n = content.readableBytes();
+        if (path.send(content)) {
+            countUp(n);
+        } else {
+            owner.udp().drop(DropReason.BACKEND_FAILED.label(), 1);
+        }
+    }
+
+    private QuicPath pathOf(InetSocketAddress sender) {
+        for (QuicPath p : paths) {
+            if (p.client().equals(sender)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The client's address changed (its short-header destination ID is this session's server ID):
+     * a new path with its own backend socket carries it, so the backend sees the new address and
+     * validates it; the old path stays as it is until its own silence ends it.
+     */
+    private void migrate(InetSocketAddress sender, QuicDatagramHandler via, ByteBuf content) {
+        MigrationResult refused = null;
+        if (paths.size() >= MAX_PATHS) {
+            refused = MigrationResult.PATH_LIMIT;
+        } else if (!owner.budget().tryAcquire(snapshot.config().limits().maxUdpSessions())) {
+            refused = MigrationResult.SESSION_LIMIT;
+        } else {
+            QuicPath path = new QuicPath(sender, via, this);
+            ChannelFuture f = path.open(owner.loop(), owner.server().transport().backendDatagrams(),
+                    target.address());
+            if (f.channel().isRegistered()) {
+                paths.add(path);
+                f.addListener((ChannelFutureListener) done -> onPathConnected(path, done));
+                owner.udp().migration(MigrationResult.MIGRATED.label(), 1);
+                int n = content.readableBytes();
+                if (path.send(content)) {
+                    countUp(n);
+                }
+                return;
+            }
+            owner.budget().release();
+            refused = MigrationResult.BACKEND_FAILED;
+        }
+        content.release();
+        owner.udp().migration(refused.label(), 1);
+        owner.udp().drop(DropReason.MIGRATION_REFUSED.label(), 1);
+        via.unregister(sender, this);
+    }
+
+    private void onPathConnected(QuicPath path, ChannelFuture done) {
+        if (!paths.contains(path)) {
+            return; // closed meanwhile
+        }
+        if (done.isSuccess()) {
+            path.connected();
+        } else {
+            owner.udp().migration(MigrationResult.BACKEND_FAILED.label(), 1);
+            closePath(path);
+        }
+    }
+
+    /** Ends one path: its socket, its address in the listener's map, and a migrated path's slot. */
+    private void closePath(QuicPath path) {
+        paths.remove(path);
+        path.close();
+        path.via().unregister(path.client(), this);
+        if (path != primary) {
+            owner.budget().release();
+            if (!path.answered()) {
+                owner.udp().migration(MigrationResult.UNANSWERED.label(), 1);
+            }
+        }
     }
 
     private void countUp(int n) {
@@ -280,52 +363,55 @@ final class QuicSession implements ConnectionRegistry.Closeable {
         owner.udp().upstream();
     }
 
-    private final class BackendHandler extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ByteBuf content = msg instanceof DatagramPacket p ? p.content() : msg instanceof ByteBuf b ? b : null;
-            if (state != State.FORWARDING || content == null) {
-                ReferenceCountUtil.release(msg);
-                return;
-            }
-            ledger.down(content.readableBytes());
-            owner.udp().downstream();
-            lastActivityNanos = System.nanoTime();
-            owner.reply(content, client);
+    @Override
+    public void onBackendDatagram(QuicPath path, ByteBuf content) {
+        if (state != State.FORWARDING) {
+            content.release();
+            return;
         }
+        ids.learnFromBackend(content);
+        ledger.down(content.readableBytes());
+        owner.udp().downstream();
+        path.via().reply(content, path.client());
+    }
 
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            owner.flush();
-        }
+    @Override
+    public void onBackendReadComplete(QuicPath path) {
+        path.via().flush();
+    }
 
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // ICMP port unreachable on the connected socket: the backend is not there (any more).
-            close(Outcome.CONNECT_FAILED, "backend: " + describe(cause), DropReason.BACKEND_FAILED);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            close(Outcome.CONNECT_FAILED, "backend socket closed", DropReason.BACKEND_FAILED);
-        }
+    @Override
+    public void onBackendFailed(QuicPath path, String reason) {
+        close(Outcome.CONNECT_FAILED, reason, DropReason.BACKEND_FAILED);
     }
 
     private void scheduleExpiryCheck(long delayNanos) {
         timer = owner.loop().schedule(this::onExpiryCheck, delayNanos, TimeUnit.NANOSECONDS);
     }
 
-    /** One timer per session, re-armed for the remainder: nothing is rescheduled per datagram. */
+    /**
+     * One timer per session, re-armed for the nearest remainder: nothing is rescheduled per
+     * datagram. Each path ends after its own silence; the session ends with its last path.
+     */
     private void onExpiryCheck() {
         if (state != State.FORWARDING) {
             return;
         }
         long limit = snapshot.config().timeouts().udpSession().toNanos();
-        long quiet = System.nanoTime() - lastActivityNanos;
-        if (quiet >= limit) {
+        long now = System.nanoTime();
+        long next = limit;
+        for (QuicPath p : List.copyOf(paths)) {
+            long quiet = now - p.lastActivityNanos();
+            if (quiet >= limit) {
+                closePath(p);
+            } else {
+                next = Math.min(next, limit - quiet);
+            }
+        }
+        if (paths.isEmpty()) {
             close(Outcome.ROUTED, "no datagram either way for " + snapshot.config().timeouts().udpSession(), null);
         } else {
-            scheduleExpiryCheck(limit - quiet);
+            scheduleExpiryCheck(next);
         }
     }
 
@@ -352,8 +438,14 @@ final class QuicSession implements ConnectionRegistry.Closeable {
         if (dropped > 0) {
             owner.udp().drop((drop != null ? drop : DropReason.BACKEND_FAILED).label(), dropped);
         }
-        if (backend != null) {
-            backend.close();
+        for (QuicPath p : List.copyOf(paths)) {
+            closePath(p);
+        }
+        if (ids != null) {
+            ids.forget();
+            if (RefusedClients.isRefusal(outcome)) {
+                owner.refuse(client, ids.originalDcid(), snapshot.config().timeouts().clientHello());
+            }
         }
         if (permit != null) {
             permit.release();
@@ -387,7 +479,7 @@ final class QuicSession implements ConnectionRegistry.Closeable {
         }
     }
 
-    private static String describe(Throwable t) {
+    static String describe(Throwable t) {
         return t == null ? "unknown" : (t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage());
     }
 }

@@ -1,5 +1,6 @@
 package io.sniproxy.proxy.quic;
 
+import io.sniproxy.proxy.metrics.Outcome;
 import java.net.InetSocketAddress;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -18,6 +19,11 @@ import java.util.Map;
 final class RefusedClients {
 
     static final int MAX_ENTRIES = 4096;
+
+    /** The outcomes a retransmission would only repeat: the name has no route, or the hello is bad. */
+    static boolean isRefusal(Outcome outcome) {
+        return outcome == Outcome.NO_ROUTE || outcome == Outcome.BAD_HELLO;
+    }
 
     private record Key(InetSocketAddress client, ConnectionId dcid) {
     }
