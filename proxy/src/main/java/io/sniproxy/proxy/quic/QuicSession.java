@@ -345,16 +345,19 @@ final class QuicSession implements ConnectionRegistry.Closeable, QuicPath.Sessio
         }
     }
 
-    /** Ends one path: its socket, its address in the listener's map, and a migrated path's slot. */
+    /**
+     * Ends one path: its socket and its address in the listener's map. Slots follow sockets: the
+     * session's own slot covers its last path, every other path gives its slot back here.
+     */
     private void closePath(QuicPath path) {
         paths.remove(path);
         path.close();
         path.via().unregister(path.client(), this);
-        if (path != primary) {
+        if (!paths.isEmpty()) {
             owner.budget().release();
-            if (!path.answered()) {
-                owner.udp().migration(MigrationResult.UNANSWERED.label(), 1);
-            }
+        }
+        if (path != primary && !path.answered()) {
+            owner.udp().migration(MigrationResult.UNANSWERED.label(), 1);
         }
     }
 

@@ -154,6 +154,38 @@ class QuicSessionTest {
     }
 
     @Test
+    void aRefusedClientsRetransmissionsAreDroppedAtOnceAndOpenNoSecondSessionForClientHello() throws Exception {
+        byte[] hello = ClientHellos.handshakeMessage(ClientHellos.tls13("nobody.example.org"));
+        byte[] initial = seal(QuicVersion.V1, CID, new byte[0], 0, crypto(hello, 0, hello.length), 1200);
+        byte[] otherAttempt = seal(QuicVersion.V1, HexFormat.of().parseHex("b1b2b3b4b5b6b7b8"), new byte[0], 0,
+                crypto(hello, 0, hello.length), 1200);
+        try (DatagramSocket client = client()) {
+            send(client, initial);
+            await().atMost(Duration.ofSeconds(5)).until(() -> proxy.outcome("quic", "no_route") == 1 && sessions() == 0);
+            long refusedBy = System.nanoTime();
+            send(client, initial); // the client heard nothing: it retransmits
+            send(client, initial);
+            await().atMost(Duration.ofSeconds(5)).until(() -> drops("refused_retransmit") == 2);
+            assertThat(proxy.outcome("quic", "no_route")).isEqualTo(1);
+            assertThat(sessions()).isZero();
+
+            send(client, otherAttempt); // a new connection attempt (new DCID) is judged afresh
+            await().atMost(Duration.ofSeconds(5)).until(() -> proxy.outcome("quic", "no_route") == 2);
+
+            // timeouts.clientHello (700 ms) after the refusal, the first attempt's ID is judged afresh too
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                send(client, initial);
+                return proxy.outcome("quic", "no_route") == 3;
+            });
+            assertThat(System.nanoTime() - refusedBy).isGreaterThanOrEqualTo(Duration.ofMillis(600).toNanos());
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> sessions() == 0);
+        assertThat(proxy.outcome("quic", "timeout")).isZero();
+        assertThat(api.received()).isEmpty();
+        assertThat(other.received()).isEmpty();
+    }
+
+    @Test
     void sessionsBeyondMaxUdpSessionsAreRefusedAndCounted() throws Exception {
         byte[] hello = ClientHellos.handshakeMessage(ClientHellos.tls13("other.example.net"));
         byte[] initial = seal(QuicVersion.V1, CID, new byte[0], 0, crypto(hello, 0, hello.length), 1200);
@@ -202,9 +234,14 @@ class QuicSessionTest {
     void aHelloLargerThanMaxClientHelloBytesIsRefusedAtOnce() throws Exception {
         byte[] big = concat(new byte[] {0x06}, InitialPackets.varint(9000), InitialPackets.varint(10), new byte[10]);
         try (DatagramSocket client = client()) {
-            send(client, seal(QuicVersion.V1, CID, new byte[0], 0, big, 1200));
+            byte[] initial = seal(QuicVersion.V1, CID, new byte[0], 0, big, 1200);
+            send(client, initial);
             await().atMost(Duration.ofSeconds(5)).until(() -> drops("bad_hello") == 1);
+            send(client, initial); // its retransmission is not decrypted again
+            await().atMost(Duration.ofSeconds(5)).until(() -> drops("refused_retransmit") == 1);
         }
+        assertThat(drops("bad_hello")).isEqualTo(1);
+        assertThat(proxy.outcome("quic", "bad_hello")).isEqualTo(1);
         assertThat(sessions()).isZero();
         assertThat(api.received()).isEmpty();
     }

@@ -23,6 +23,7 @@ final class UdpNat implements AutoCloseable {
     private volatile DatagramSocket outside;
     private volatile SocketAddress client;
     private volatile Thread downstream;
+    private volatile byte[] lastShortHeader;
 
     UdpNat(InetSocketAddress target) throws SocketException {
         this.target = target;
@@ -39,6 +40,11 @@ final class UdpNat implements AutoCloseable {
     /** The client's address as the target sees it now. */
     int outsidePort() {
         return outside.getLocalPort();
+    }
+
+    /** The client's last short-header datagram as it passed (what an on-path observer sees), or null. */
+    byte[] lastShortHeader() {
+        return lastShortHeader;
     }
 
     /** A new outside port; the old mapping is gone (its socket closed). Returns the new port. */
@@ -64,6 +70,9 @@ final class UdpNat implements AutoCloseable {
                 inside.receive(p);
                 client = p.getSocketAddress();
                 byte[] payload = Arrays.copyOf(p.getData(), p.getLength());
+                if (payload.length > 0 && (payload[0] & 0x80) == 0) {
+                    lastShortHeader = payload;
+                }
                 try {
                     outside.send(new DatagramPacket(payload, payload.length, target));
                 } catch (IOException e) {

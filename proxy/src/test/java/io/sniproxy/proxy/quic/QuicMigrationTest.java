@@ -1,0 +1,162 @@
+package io.sniproxy.proxy.quic;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.sniproxy.proxy.testing.ProxyHarness;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client whose address changes keeps its QUIC connection: a real QUIC client (quiche) behind a
+ * small UDP NAT that switches its outside port mid-connection, a real QUIC server (quiche) behind
+ * the proxy. The proxy finds the session by the server's connection ID in the client's short
+ * headers and gives the new address its own backend socket, so the server validates the new path
+ * itself; a known ID sent from a third address never takes the server's traffic away from the
+ * real client.
+ */
+class QuicMigrationTest {
+
+    static NioEventLoopGroup group;
+    QuicSessionsFactory factory;
+    QuicPeers.Server api;
+    ProxyHarness proxy;
+
+    /** The listener factory, kept to read how many session slots (backend sockets) are taken. */
+    static final class QuicSessionsFactory extends QuicListenerFactory {
+    }
+
+    @BeforeAll
+    static void startGroup() {
+        group = new NioEventLoopGroup(2);
+    }
+
+    @AfterAll
+    static void stopGroup() {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        api = new QuicPeers.Server(group, "api", false);
+        factory = new QuicSessionsFactory();
+        proxy = ProxyHarness.start("""
+                listeners:
+                  - name: quic
+                    address: 127.0.0.1:${port:quic}
+                    protocol: quic
+                routes:
+                  - hostnames: [api.example.com]
+                    backend: %s
+                timeouts:
+                  udpSession: 2s
+                """.formatted(api.address()), List.of(factory));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        proxy.close();
+        api.close();
+    }
+
+    InetSocketAddress listener() {
+        return new InetSocketAddress("127.0.0.1", proxy.port("quic"));
+    }
+
+    @Test
+    void aNatRebindingMidConnectionKeepsTheConnectionAndTheOldPathExpiresOnItsOwn() throws Exception {
+        try (UdpNat nat = new UdpNat(listener());
+                QuicPeers.Client client = QuicPeers.Client.connect(group, nat.inside(), "api.example.com", 10_000)) {
+            assertThat(client.request("before the switch")).isEqualTo("api:before the switch");
+            assertThat(factory.openSessions()).isEqualTo(1);
+            int oldPort = nat.outsidePort();
+            int newPort = nat.rebind();
+            assertThat(newPort).isNotEqualTo(oldPort);
+
+            assertThat(client.request("after the switch")).isEqualTo("api:after the switch");
+            assertThat(api.connections.get()).as("the same QUIC connection").isEqualTo(1);
+            assertThat(migrations("migrated")).isEqualTo(1);
+            assertThat(proxy.outcome("quic", "routed")).isEqualTo(1);
+            assertThat(sessions()).isEqualTo(1);
+            assertThat(factory.openSessions()).as("the new path has its own backend socket").isEqualTo(2);
+
+            // The old path hears nothing more and ends after udpSession; the connection goes on.
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(300)).until(() -> {
+                assertThat(client.request("still there")).isEqualTo("api:still there");
+                return factory.openSessions() == 1;
+            });
+            assertThat(sessions()).isEqualTo(1);
+            assertThat(client.request("later")).isEqualTo("api:later");
+            assertThat(api.connections.get()).isEqualTo(1);
+            assertThat(migrations("migrated")).isEqualTo(1);
+            assertThat(migrations("unanswered")).isZero();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> sessions() == 0 && factory.openSessions() == 0);
+        assertThat(drops("not_initial")).isZero();
+    }
+
+    @Test
+    void aKnownConnectionIdFromAThirdAddressDoesNotTakeTheServersTrafficAwayFromTheRealClient() throws Exception {
+        try (UdpNat nat = new UdpNat(listener());
+                QuicPeers.Client client = QuicPeers.Client.connect(group, nat.inside(), "api.example.com", 10_000);
+                DatagramSocket spoofer = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            assertThat(client.request("one")).isEqualTo("api:one");
+            byte[] observed = nat.lastShortHeader();
+            assertThat(observed).as("the client's short-header datagram, as an on-path observer sees it").isNotNull();
+            // A replay of the real datagram, and the known ID in front of bytes nobody can decrypt.
+            byte[] forged = Arrays.copyOf(observed, observed.length);
+            Arrays.fill(forged, 1 + 20, forged.length, (byte) 0x5a);
+            spoofer.send(new DatagramPacket(observed, observed.length, listener()));
+            spoofer.send(new DatagramPacket(forged, forged.length, listener()));
+            await().atMost(Duration.ofSeconds(5)).until(() -> migrations("migrated") == 1);
+
+            for (int i = 0; i < 5; i++) {
+                assertThat(client.request("after the spoof " + i)).isEqualTo("api:after the spoof " + i);
+            }
+            assertThat(api.connections.get()).isEqualTo(1);
+            assertThat(api.streams.get()).isEqualTo(6);
+            // The server saw a new peer it did not validate: nothing of the connection's data goes there.
+            spoofer.setSoTimeout(300);
+            int toSpoofer = 0;
+            try {
+                byte[] buf = new byte[2048];
+                while (toSpoofer < 100) {
+                    spoofer.receive(new DatagramPacket(buf, buf.length));
+                    toSpoofer++;
+                }
+            } catch (SocketTimeoutException e) {
+                // no more
+            }
+            assertThat(toSpoofer).as("datagrams to the spoofer (at most a path challenge)").isLessThanOrEqualTo(2);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> sessions() == 0 && factory.openSessions() == 0);
+        assertThat(migrations("unanswered")).as("the claimed path ended without one datagram from the server")
+                .isEqualTo(1);
+    }
+
+    double sessions() {
+        return proxy.udpSessions("quic");
+    }
+
+    double drops(String reason) {
+        return proxy.udpDrops("quic", reason);
+    }
+
+    double migrations(String result) {
+        var c = proxy.registry().find("sniproxy.udp.migrations").tags("listener", "quic", "result", result).counter();
+        return c == null ? -1 : c.count();
+    }
+}
