@@ -24,11 +24,15 @@ import org.jboss.logging.Logger;
 
 /**
  * One bound UDP socket of a QUIC listener (with SO_REUSEPORT, one per event loop; the kernel sends
- * a client's datagrams always to the same one). Datagrams from a known client go to its session;
- * from an unknown client, a session starts only if the datagram holds a decryptable Initial and a
- * slot is free — anything else is dropped and counted, and costs no memory after the call.
+ * a client's datagrams always to the same one). Datagrams from a known client address go to its
+ * session; from an unknown one: a short header whose destination ID names an open session is that
+ * session's client at a new address (see {@link ConnectionIdIndex}); a retransmission of a refused
+ * attempt is dropped ({@link RefusedClients}); otherwise a session starts only if the datagram
+ * holds a decryptable Initial and a slot is free — anything else is dropped and counted, and costs
+ * no memory after the call.
  *
- * <p>The session map is touched only on this socket's event loop.
+ * <p>The address map and the refused table are touched only on this socket's event loop; a
+ * migrated address may map to a session of another loop, which takes its datagrams on its own.
  */
 final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
 

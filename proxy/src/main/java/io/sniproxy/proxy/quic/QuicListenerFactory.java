@@ -73,7 +73,7 @@ public class QuicListenerFactory implements ListenerFactory {
         return SocketGroupBinder.bind(bootstrap, listener, sockets, "/udp").map(bound -> new Running(listener, bound));
     }
 
-    /** Open sessions across every QUIC listener of this factory. */
+    /** Session slots taken across every QUIC listener of this factory: one per backend socket (path). */
     public int openSessions() {
         return budget.open();
     }

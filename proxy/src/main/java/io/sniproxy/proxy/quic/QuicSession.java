@@ -28,21 +28,27 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One client address on a QUIC listener: {@code PENDING → ROUTING → FORWARDING → CLOSED}.
+ * One QUIC connection on a QUIC listener: {@code PENDING → ROUTING → FORWARDING → CLOSED}.
  *
  * <p>PENDING buffers every datagram, unchanged, until the ClientHello in the Initial packets is
  * complete (bounded by {@link #MAX_PENDING_DATAGRAMS}, {@link #MAX_PENDING_BYTES} and
  * {@code timeouts.clientHello}); ROUTING asks the same {@code BackendSelector} as TCP; FORWARDING
- * sends the buffered datagrams in order through one connected backend socket, then everything after
- * them, and backend replies go back from the listener's own socket. A single timer per session
- * (the hello deadline, then {@code timeouts.udpSession} of silence both ways, re-armed for the
- * remainder) ends it. Every path ends in {@link #close}, which cancels the timer, releases the
- * buffer, closes the backend socket and closes the {@link ConnectionLedger} (outcome once, slot,
- * access log) — the same books a TCP connection keeps. {@code backend} stays null when the OS
- * refuses the session a socket (EMFILE, ENFILE, ENOBUFS): that ends this session as
- * {@code fd_limit}, and {@link #close} never throws.
+ * sends the buffered datagrams in order through the first {@link QuicPath} (a connected backend
+ * socket for the client's address), then everything after them, and backend replies go back from
+ * the listener's own address. When the client's address changes (a NAT rebinding: a short header
+ * from a new address naming this session's server connection ID, see {@link ConnectionIdIndex}),
+ * the new address gets a path of its own, so the backend validates it; at most {@link #MAX_PATHS}.
+ * A single timer per session (the hello deadline, then {@code timeouts.udpSession} of silence both
+ * ways per path, re-armed for the nearest remainder) ends paths, and the session with its last one.
+ * Every way out ends in {@link #close}, which cancels the timer, releases the buffer, closes every
+ * path's socket, forgets the session's connection IDs, remembers a refusal ({@link RefusedClients})
+ * and closes the {@link ConnectionLedger} (outcome once, slot, access log) — the same books a TCP
+ * connection keeps. A path holds no socket when the OS refuses one (EMFILE, ENFILE, ENOBUFS): for
+ * the first path that ends this session as {@code fd_limit}, and {@link #close} never throws.
  *
- * <p>Everything runs on the listener socket's event loop; the backend socket is registered there too.
+ * <p>Everything runs on the listener socket's event loop that started the session; its backend
+ * sockets are registered there too. Datagrams of a migrated path that arrive on another listener
+ * socket are handed over to this loop.
  */
 final class QuicSession implements ConnectionRegistry.Closeable, QuicPath.Session {
 
