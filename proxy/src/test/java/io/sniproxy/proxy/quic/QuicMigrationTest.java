@@ -112,39 +112,57 @@ class QuicMigrationTest {
     void aKnownConnectionIdFromAThirdAddressDoesNotTakeTheServersTrafficAwayFromTheRealClient() throws Exception {
         try (UdpNat nat = new UdpNat(listener());
                 QuicPeers.Client client = QuicPeers.Client.connect(group, nat.inside(), "api.example.com", 10_000);
-                DatagramSocket spoofer = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                DatagramSocket replayer = spoofer();
+                DatagramSocket forger = spoofer()) {
             assertThat(client.request("one")).isEqualTo("api:one");
             byte[] observed = nat.lastShortHeader();
             assertThat(observed).as("the client's short-header datagram, as an on-path observer sees it").isNotNull();
-            // A replay of the real datagram, and the known ID in front of bytes nobody can decrypt.
+            // A replay of the real datagram from one address; the known ID in front of bytes nobody
+            // can decrypt from another.
             byte[] forged = Arrays.copyOf(observed, observed.length);
             Arrays.fill(forged, 1 + 20, forged.length, (byte) 0x5a);
-            spoofer.send(new DatagramPacket(observed, observed.length, listener()));
-            spoofer.send(new DatagramPacket(forged, forged.length, listener()));
-            await().atMost(Duration.ofSeconds(5)).until(() -> migrations("migrated") == 1);
+            replayer.send(new DatagramPacket(observed, observed.length, listener()));
+            forger.send(new DatagramPacket(forged, forged.length, listener()));
+            await().atMost(Duration.ofSeconds(5)).until(() -> migrations("migrated") == 2);
 
             for (int i = 0; i < 5; i++) {
                 assertThat(client.request("after the spoof " + i)).isEqualTo("api:after the spoof " + i);
             }
             assertThat(api.connections.get()).isEqualTo(1);
             assertThat(api.streams.get()).isEqualTo(6);
-            // The server saw a new peer it did not validate: nothing of the connection's data goes there.
-            spoofer.setSoTimeout(300);
-            int toSpoofer = 0;
-            try {
-                byte[] buf = new byte[2048];
-                while (toSpoofer < 100) {
-                    spoofer.receive(new DatagramPacket(buf, buf.length));
-                    toSpoofer++;
-                }
-            } catch (SocketTimeoutException e) {
-                // no more
-            }
-            assertThat(toSpoofer).as("datagrams to the spoofer (at most a path challenge)").isLessThanOrEqualTo(2);
+            // The server saw new peers it did not validate: none of the connection's data goes there.
+            int toReplayer = drain(replayer);
+            int toForger = drain(forger);
+            assertThat(toReplayer).as("datagrams to the replaying address (at most path challenges)")
+                    .isLessThanOrEqualTo(3);
+            assertThat(toForger).as("datagrams to the forging address").isZero();
+            System.out.printf("QuicMigrationTest: spoofed claims: %d datagram(s) to the replayer, %d to the forger%n",
+                    toReplayer, toForger);
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> sessions() == 0 && factory.openSessions() == 0);
-        assertThat(migrations("unanswered")).as("the claimed path ended without one datagram from the server")
-                .isEqualTo(1);
+        assertThat(migrations("unanswered")).as("the forged claim's path ended without one datagram from the server")
+                .isGreaterThanOrEqualTo(1);
+    }
+
+    static DatagramSocket spoofer() throws Exception {
+        DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        s.setSoTimeout(300);
+        return s;
+    }
+
+    /** How many datagrams reach {@code socket} until 300 ms pass without one. */
+    static int drain(DatagramSocket socket) throws Exception {
+        int n = 0;
+        byte[] buf = new byte[2048];
+        try {
+            while (n < 100) {
+                socket.receive(new DatagramPacket(buf, buf.length));
+                n++;
+            }
+        } catch (SocketTimeoutException e) {
+            // quiet now
+        }
+        return n;
     }
 
     double sessions() {
