@@ -169,7 +169,7 @@ class PackagedProcessIT {
                 assertThat(Path.of("/proc/" + proxy.pid() + "/exe").toRealPath()).as("the started PID is the JVM").isEqualTo(java);
                 List<String> flags = List.of(jcmd(proxy.pid(), "VM.flags").split("\\s+"));
                 assertThat(flags).contains("-XX:+UseSerialGC", "-XX:NewSize=" + 24 * 1024 * 1024,
-                        "-XX:MaxRAMPercentage=50.000000");
+                        "-XX:MaxRAMPercentage=50.000000", "-XX:TieredStopAtLevel=1");
                 if (Runtime.version().feature() >= 25) {
                     assertThat(flags).contains("-XX:+UseCompactObjectHeaders");
                 }
