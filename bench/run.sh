@@ -150,11 +150,17 @@ tree_pids() { echo "$1"; ps -o pid= --ppid "$1" 2>/dev/null | tr -d ' ' || true;
 rss_kib() { local s=0 p v; for p in $(tree_pids "$1"); do v=$(awk '/^VmRSS:/{print $2}' "/proc/$p/status" 2>/dev/null || echo 0); s=$((s + ${v:-0})); done; echo "$s"; }
 fds_of() { local s=0 p n; for p in $(tree_pids "$1"); do n=$(ls "/proc/$p/fd" 2>/dev/null | wc -l); s=$((s + n)); done; echo "$s"; }
 cpu_ticks() { # utime+stime of the process tree, in clock ticks
-  local s=0 p
+  local u s
+  read -r u s < <(cpu_split "$1")
+  echo $((u + s))
+}
+cpu_split() { # "utime stime" of the process tree, in clock ticks: user space vs the kernel's socket work
+  local u=0 s=0 p a b
   for p in $(tree_pids "$1"); do
-    s=$((s + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    read -r a b < <(awk '{print $14, $15}' "/proc/$p/stat" 2>/dev/null || echo "0 0")
+    u=$((u + ${a:-0})); s=$((s + ${b:-0}))
   done
-  echo "$s"
+  echo "$u $s"
 }
 CLK_TCK=$(getconf CLK_TCK)
 listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN; }
@@ -424,16 +430,19 @@ settle_fds() { # target workload round: wait (bounded) for the proxy's fds to re
 }
 
 run_workload() { # round workload target
-  local r=$1 w=$2 t=$3 line c0=0 c1
-  [ "$t" = direct ] || c0=$(cpu_ticks "${PID[$t]}")
+  local r=$1 w=$2 t=$3 line c0=0 c1 u0=0 s0=0 u1 s1
+  [ "$t" = direct ] || read -r u0 s0 < <(cpu_split "${PID[$t]}")
+  c0=$((u0 + s0))
   while read -r metric value; do
     [ -n "$metric" ] && record "$r" "$w" "$t" "$metric" "$value"
     line="${line:-}$metric=$value "
   done < <("wl_${w#cold_}" "${PORT[$t]}")
   if [ "$t" != direct ]; then
     # CPU the proxy itself burnt during the workload: robust to the neighbours' noise.
-    c1=$(cpu_ticks "${PID[$t]}")
+    read -r u1 s1 < <(cpu_split "${PID[$t]}")
+    c1=$((u1 + s1))
     record "$r" "$w" "$t" cpu_ms "$(( (c1 - c0) * 1000 / CLK_TCK ))"
+    record "$r" "$w" "$t" cpu_sys_ms "$(( (s1 - s0) * 1000 / CLK_TCK ))"
     line="${line}cpu_ms=$(( (c1 - c0) * 1000 / CLK_TCK ))"
   fi
   log "  round $r $w $t: $line"

@@ -83,6 +83,14 @@ def added_latency(raw, t, m):
     return statistics.median(a - b for a, b in zip(tv, dv))
 
 
+def kernel_share(raw, t, w):
+    """The share of the proxy's CPU spent in the kernel (stime) during workload w, over all rounds."""
+    cpu, sys_ = raw.get((w, t, "cpu_ms")), raw.get((w, t, "cpu_sys_ms"))
+    if not cpu or not sys_ or sum(cpu) == 0:
+        return "n/a"
+    return f"{100 * sum(sys_) / sum(cpu):.0f} %"
+
+
 def warm_costs(raw, meta, t):
     """CPU per unit in the warm rounds: keep-alive µs/request, new-conn µs/connection, bulk ms/GiB,
     latency µs/request."""
@@ -162,14 +170,15 @@ def tables(raw, meta):
                  "from /proc/PID/stat; lower is better; it does not depend on how busy the neighbours were)")
     lines.append("")
     lines.append("| proxy | keep-alive µs/request | new-conn µs/connection | bulk ms/GiB | latency workload µs/request "
-                 "| ×HAProxy (ka / nc / bulk / latency) |")
-    lines.append("|---|---:|---:|---:|---:|---:|")
+                 "| ×HAProxy (ka / nc / bulk / latency) | in the kernel (ka / nc / bulk) |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|")
     costs = {t: warm_costs(raw, meta, t) for t in PROXIES}
     for t in PROXIES:
         ka, nc, bu, la = costs[t]
         h = costs.get("haproxy", (None, None, None, None))
         lines.append(f"| {LABEL[t]} | {fmt(ka, 1)} | {fmt(nc, 1)} | {fmt(bu)} | {fmt(la, 1)} | "
-                     f"{ratio(ka, h[0])} / {ratio(nc, h[1])} / {ratio(bu, h[2])} / {ratio(la, h[3])} |")
+                     f"{ratio(ka, h[0])} / {ratio(nc, h[1])} / {ratio(bu, h[2])} / {ratio(la, h[3])} | "
+                     f"{kernel_share(raw, t, 'keepalive')} / {kernel_share(raw, t, 'newconn')} / {kernel_share(raw, t, 'bulk')} |")
     lines.append("")
     lines.append(cold_table(raw, meta))
 
