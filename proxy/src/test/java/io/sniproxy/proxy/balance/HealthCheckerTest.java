@@ -130,6 +130,33 @@ class HealthCheckerTest {
         }
     }
 
+    @Test
+    void aReloadKeepsTheStateOfBackendsThatStayAndTheTurnOfRoutesThatStay() throws Exception {
+        String yaml = """
+                listeners:
+                  - name: tls
+                    address: 127.0.0.1:8443
+                    protocol: tls
+                routes:
+                  - hostnames: [a.example.com]
+                    backends: [127.0.0.1:9001, 127.0.0.1:9002]
+                """;
+        io.sniproxy.config.ProxyConfig first = io.sniproxy.config.ConfigReader.read("a.yaml", yaml);
+        registry.update(first);
+        BackendState kept = registry.state("127.0.0.1:9001");
+        kept.connectFailed(System.nanoTime());
+        Strategy turn = registry.strategy(first.routes().get(0));
+        io.sniproxy.config.ProxyConfig again = io.sniproxy.config.ConfigReader.read("a.yaml", yaml);
+        registry.update(again);
+        assertThat(registry.state("127.0.0.1:9001")).isSameAs(kept);
+        assertThat(kept.up()).as("health survives the reload").isFalse();
+        assertThat(registry.strategy(again.routes().get(0))).as("an equal route keeps its turn").isSameAs(turn);
+        registry.update(io.sniproxy.config.ConfigReader.read("b.yaml", yaml.replace("9002", "9003")));
+        assertThat(meters.find("sniproxy.backend.up").tag("backend", "127.0.0.1:9002").gauge()).isNull();
+        assertThat(meters.find("sniproxy.backend.up").tag("backend", "127.0.0.1:9003").gauge()).isNotNull();
+        assertThat(registry.state("127.0.0.1:9001")).isSameAs(kept);
+    }
+
     double gauge(String name, String backend) {
         return meters.get(name).tag("backend", backend).gauge().value();
     }
