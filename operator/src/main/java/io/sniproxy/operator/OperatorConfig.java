@@ -29,5 +29,9 @@ public interface OperatorConfig {
         /** Bound on one scrape (connect + response). */
         @WithDefault("3s")
         Duration scrapeTimeout();
+
+        /** Pods scraped at once: a large fleet's pass takes pods/parallelism scrape times, not pods. */
+        @WithDefault("8")
+        int scrapeParallelism();
     }
 }

@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.sniproxy.config.Listener;
 import io.sniproxy.config.Protocol;
@@ -27,7 +26,7 @@ import java.util.List;
  * period outlasts the proxy's drain so SIGTERM ends in a clean drain, not a SIGKILL.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = "app.kubernetes.io/managed-by=" + ProxyLabels.MANAGED_BY))
-public class DeploymentDependent extends CRUDKubernetesDependentResource<Deployment, SniProxy> {
+public class DeploymentDependent extends OwnedDependent<Deployment> {
 
     public static final String CONTAINER = "proxy";
     static final String MANAGEMENT_PORT_NAME = "management";

@@ -1,7 +1,10 @@
 package io.sniproxy.operator.proxy;
 
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.sniproxy.operator.api.SniProxy;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /** Names and labels of the objects a SniProxy owns. */
@@ -21,6 +24,14 @@ public final class ProxyLabels {
         m.put("app.kubernetes.io/name", "sniproxy");
         m.put("app.kubernetes.io/instance", proxy.getMetadata().getName());
         return m;
+    }
+
+    /** The SniProxy whose fleet a labelled object (a pod) belongs to. */
+    public static Optional<ResourceID> fleetOf(HasMetadata object) {
+        Map<String, String> labels = object.getMetadata().getLabels();
+        String instance = labels == null ? null : labels.get("app.kubernetes.io/instance");
+        return instance == null ? Optional.empty()
+                : Optional.of(new ResourceID(instance, object.getMetadata().getNamespace()));
     }
 
     public static Map<String, String> all(SniProxy proxy) {

@@ -7,16 +7,19 @@ import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.ServicePortBuilder;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.sniproxy.operator.api.ListenerProtocol;
 import io.sniproxy.operator.api.SniProxy;
 import io.sniproxy.config.Listener;
 import java.util.List;
 
-/** One Service port per listener: TCP for tls/http/auto, UDP for quic. */
-@KubernetesDependent(informer = @Informer(labelSelector = "app.kubernetes.io/managed-by=" + ProxyLabels.MANAGED_BY))
-public class ServiceDependent extends CRUDKubernetesDependentResource<Service, SniProxy> {
+/**
+ * One Service port per listener: TCP for tls/http/auto, UDP for quic. Created by a plain apply, not
+ * one guarded by {@code resourceVersion: 1}: before Kubernetes 1.21 the Service registry refuses
+ * any resourceVersion on create ("resourceVersion should not be set on objects to be created").
+ */
+@KubernetesDependent(createResourceOnlyIfNotExistingWithSSA = false, informer = @Informer(labelSelector = "app.kubernetes.io/managed-by=" + ProxyLabels.MANAGED_BY))
+public class ServiceDependent extends OwnedDependent<Service> {
 
     public ServiceDependent() {
         super(Service.class);

@@ -1,11 +1,14 @@
 package io.sniproxy.operator.proxy;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -23,14 +26,15 @@ import io.sniproxy.operator.api.SniRoute;
 import io.sniproxy.operator.render.ConfigRenderer;
 import io.sniproxy.operator.render.RenderOutcome;
 import io.sniproxy.operator.routes.BackendLookup;
+import io.sniproxy.operator.routes.BackendServices;
 import io.sniproxy.operator.routes.RouteAdmission;
 import io.sniproxy.operator.routes.RouteVerdict;
 import io.sniproxy.operator.support.Conditions;
 import io.sniproxy.operator.support.EventRecorder;
+import io.sniproxy.operator.support.NamespaceTerminating;
 import io.sniproxy.operator.support.OperatorMetrics;
 import io.sniproxy.operator.support.ProxyRefs;
 import io.sniproxy.operator.support.ResourceKeys;
-import io.sniproxy.operator.support.StatusWriter;
 import io.sniproxy.operator.watchdog.WatchdogState;
 import java.time.Duration;
 import java.time.Instant;
@@ -60,6 +64,8 @@ public class SniProxyReconciler implements Reconciler<SniProxy> {
     public static final String NAME = "sniproxy";
     static final String ROUTES = "sniroutes";
     static final String WATCHDOG = "watchdog";
+    static final String BACKENDS = "backend-services";
+    static final String PODS = "pods";
     /** How soon to look again when a route names a Service that does not exist yet. */
     static final Duration BACKEND_RETRY = Duration.ofSeconds(30);
 
@@ -84,9 +90,29 @@ public class SniProxyReconciler implements Reconciler<SniProxy> {
                         .withSecondaryToPrimaryMapper(r -> proxiesConcerned(r, context))
                         .build(),
                 context);
+        // The Services routes name: a new or changed one re-renders the proxies whose routes point at it.
+        InformerEventSource<Service, SniProxy> backends = new InformerEventSource<>(
+                InformerEventSourceConfiguration.from(Service.class, SniProxy.class)
+                        .withName(BACKENDS)
+                        .withWatchAllNamespaces()
+                        .withSecondaryToPrimaryMapper(svc -> routes
+                                .list(svc.getMetadata().getNamespace(), r -> BackendServices.names(r, svc))
+                                .flatMap(r -> ProxyRefs.target(r).stream())
+                                .collect(java.util.stream.Collectors.toSet()))
+                        .build(),
+                context);
+        // The proxy pods the watchdog scrapes, mapped to their fleet by the instance label.
+        InformerEventSource<Pod, SniProxy> pods = new InformerEventSource<>(
+                InformerEventSourceConfiguration.from(Pod.class, SniProxy.class)
+                        .withName(PODS)
+                        .withWatchAllNamespaces()
+                        .withLabelSelector("app.kubernetes.io/managed-by=" + ProxyLabels.MANAGED_BY)
+                        .withSecondaryToPrimaryMapper(pod -> ProxyLabels.fleetOf(pod).map(Set::of).orElse(Set.of()))
+                        .build(),
+                context);
         SimpleInboundEventSource<SniProxy> trigger = new SimpleInboundEventSource<>(WATCHDOG);
-        watchdog.attach(trigger);
-        return List.of(routes, trigger);
+        watchdog.attach(trigger, context.getPrimaryCache(), pods);
+        return List.of(routes, backends, pods, trigger);
     }
 
     /**
@@ -111,7 +137,7 @@ public class SniProxyReconciler implements Reconciler<SniProxy> {
         InformerEventSource<SniRoute, SniProxy> routeSource = (InformerEventSource<SniRoute, SniProxy>) context
                 .eventSourceRetriever().getEventSourceFor(SniRoute.class, ROUTES);
         List<SniRoute> attached = routeSource.list(r -> ProxyRefs.targets(r, id)).toList();
-        RenderOutcome outcome = render(proxy, attached, context.getClient(), config);
+        RenderOutcome outcome = render(proxy, attached, BackendServices.lookup(context, BACKENDS), config);
 
         if (outcome.valid()) {
             context.managedWorkflowAndDependentResourceContext()
@@ -126,18 +152,43 @@ public class SniProxyReconciler implements Reconciler<SniProxy> {
         announce(proxy, status);
         metrics.reconciled(NAME, outcome.valid() ? "rendered" : "invalid");
 
-        if (!Objects.equals(status, proxy.getStatus())) {
-            StatusWriter.write(context.getClient(), proxy, status);
-        }
-        UpdateControl<SniProxy> control = UpdateControl.noUpdate();
+        // Status goes through the SDK (server-side apply of the status alone): its cache then holds what
+        // was written, so the next pass compares against it and announces a transition once.
+        UpdateControl<SniProxy> control = Objects.equals(status, proxy.getStatus())
+                ? UpdateControl.noUpdate() : UpdateControl.patchStatus(withStatus(proxy, status));
         boolean waiting = outcome.verdicts().values().stream()
                 .anyMatch(v -> RouteVerdict.BACKEND_NOT_FOUND.equals(v.reason()));
         return waiting ? control.rescheduleAfter(BACKEND_RETRY) : control;
     }
 
+    /**
+     * A failed pass (the API server refused a write, say) is reported on {@code Ready}; in a namespace
+     * being deleted nothing is reported or retried: everything in it is going away.
+     */
+    @Override
+    public ErrorStatusUpdateControl<SniProxy> updateErrorStatus(SniProxy proxy, Context<SniProxy> context, Exception e) {
+        if (NamespaceTerminating.causedBy(e)) {
+            return ErrorStatusUpdateControl.<SniProxy>noStatusUpdate().withNoRetry();
+        }
+        metrics.reconciled(NAME, "failed");
+        SniProxyStatus status = SniProxyStatusFactory.failed(proxy, NamespaceTerminating.describe(e), Instant.now());
+        return Objects.equals(status, proxy.getStatus()) ? ErrorStatusUpdateControl.noStatusUpdate()
+                : ErrorStatusUpdateControl.patchStatus(withStatus(proxy, status));
+    }
+
+    /** Only name, namespace and status: what a server-side apply of the status subresource should carry. */
+    static SniProxy withStatus(SniProxy proxy, SniProxyStatus status) {
+        SniProxy patch = new SniProxy();
+        patch.setMetadata(new ObjectMetaBuilder()
+                .withName(proxy.getMetadata().getName())
+                .withNamespace(proxy.getMetadata().getNamespace())
+                .build());
+        patch.setStatus(status);
+        return patch;
+    }
+
     /** Public for the SniRoute reconciler, so both see the same verdicts. */
-    public static RenderOutcome render(SniProxy proxy, List<SniRoute> attached, KubernetesClient client, OperatorConfig config) {
-        BackendLookup lookup = (ns, name) -> Optional.ofNullable(client.services().inNamespace(ns).withName(name).get());
+    public static RenderOutcome render(SniProxy proxy, List<SniRoute> attached, BackendLookup lookup, OperatorConfig config) {
         Map<String, RouteVerdict> verdicts = new RouteAdmission(config.clusterDomain(), lookup)
                 .admit(attached, ns -> namespaceRefusal(proxy, ns));
         Map<String, Long> generations = new HashMap<>();

@@ -48,21 +48,18 @@ public final class SniProxyStatusFactory {
             status.routes = previous.routes;
         }
         int desired = proxy.getSpec() != null && proxy.getSpec().replicas != null ? proxy.getSpec().replicas : 2;
-        int ready = deployment.map(Deployment::getStatus).map(s -> s.getReadyReplicas() == null ? 0 : s.getReadyReplicas())
-                .orElse(0);
-        status.readyReplicas = ready;
+        status.readyReplicas = deployment.map(Deployment::getStatus)
+                .map(s -> s.getReadyReplicas() == null ? 0 : s.getReadyReplicas()).orElse(0);
 
         List<Condition> conditions = new ArrayList<>();
         if (deployment.isEmpty()) {
             conditions.add(Conditions.of(READY, Conditions.FALSE, outcome.valid() ? "Creating" : "InvalidSpec",
                     outcome.valid() ? "the Deployment is being created" : "nothing is deployed until the spec is fixed",
                     generation, before, now));
-        } else if (ready >= desired) {
-            conditions.add(Conditions.of(READY, Conditions.TRUE, "PodsReady", ready + "/" + desired + " pods ready",
-                    generation, before, now));
         } else {
-            conditions.add(Conditions.of(READY, Conditions.FALSE, "PodsNotReady", ready + "/" + desired + " pods ready",
-                    generation, before, now));
+            Rollout rollout = Rollout.of(deployment.get(), desired);
+            conditions.add(Conditions.of(READY, rollout.complete() ? Conditions.TRUE : Conditions.FALSE,
+                    rollout.reason(), rollout.message(), generation, before, now));
         }
         if (outcome.valid()) {
             Rendering r = outcome.rendering().get();
@@ -81,5 +78,54 @@ public final class SniProxyStatusFactory {
         conditions.add(Conditions.of(FD_HEALTHY, h.fdStatus(), h.fdReason(), h.fdMessage(), generation, before, now));
         status.conditions = conditions;
         return status;
+    }
+
+    /** The previous status with {@code Ready=False ReconcileFailed} saying what the API server answered. */
+    public static SniProxyStatus failed(SniProxy proxy, String message, Instant now) {
+        SniProxyStatus previous = proxy.getStatus() == null ? new SniProxyStatus() : proxy.getStatus();
+        SniProxyStatus status = new SniProxyStatus();
+        status.observedGeneration = previous.observedGeneration;
+        status.configHash = previous.configHash;
+        status.routes = previous.routes;
+        status.readyReplicas = previous.readyReplicas;
+        List<Condition> conditions = new ArrayList<>();
+        conditions.add(Conditions.of(READY, Conditions.FALSE, "ReconcileFailed", message,
+                proxy.getMetadata().getGeneration(), previous.conditions, now));
+        previous.conditions.stream().filter(c -> !READY.equals(c.getType())).forEach(conditions::add);
+        status.conditions = conditions;
+        return status;
+    }
+
+    /**
+     * Whether the Deployment's rollout of its current template is complete: the controller has seen
+     * this generation, every replica runs the new template, all of them are available, no old one is
+     * left. Ready pods of the old template do not count.
+     */
+    record Rollout(boolean complete, String reason, String message) {
+
+        static Rollout of(Deployment d, int desired) {
+            var s = d.getStatus();
+            long generation = d.getMetadata().getGeneration() == null ? 0 : d.getMetadata().getGeneration();
+            if (s == null || s.getObservedGeneration() == null || s.getObservedGeneration() < generation) {
+                return new Rollout(false, "RolloutPending", "the Deployment controller has not yet seen generation "
+                        + generation);
+            }
+            int updated = orZero(s.getUpdatedReplicas());
+            int available = orZero(s.getAvailableReplicas());
+            int total = orZero(s.getReplicas());
+            int ready = orZero(s.getReadyReplicas());
+            if (updated < desired || total > updated) {
+                return new Rollout(false, "RollingOut", updated + "/" + desired + " pods updated to the current config, "
+                        + (total - updated) + " old pod(s) left");
+            }
+            if (available < desired) {
+                return new Rollout(false, "PodsNotReady", ready + "/" + desired + " pods ready");
+            }
+            return new Rollout(true, "PodsReady", available + "/" + desired + " pods ready");
+        }
+
+        private static int orZero(Integer i) {
+            return i == null ? 0 : i;
+        }
     }
 }

@@ -1,9 +1,12 @@
 package io.sniproxy.operator.route;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Service;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -18,13 +21,14 @@ import io.sniproxy.operator.api.SniRouteStatus;
 import io.sniproxy.operator.proxy.SniProxyReconciler;
 import io.sniproxy.operator.proxy.SniProxyStatusFactory;
 import io.sniproxy.operator.render.RenderOutcome;
+import io.sniproxy.operator.routes.BackendServices;
 import io.sniproxy.operator.routes.RouteVerdict;
 import io.sniproxy.operator.support.Conditions;
 import io.sniproxy.operator.support.EventRecorder;
+import io.sniproxy.operator.support.NamespaceTerminating;
 import io.sniproxy.operator.support.OperatorMetrics;
 import io.sniproxy.operator.support.ProxyRefs;
 import io.sniproxy.operator.support.ResourceKeys;
-import io.sniproxy.operator.support.StatusWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -48,6 +52,7 @@ public class SniRouteReconciler implements Reconciler<SniRoute> {
     public static final String ACCEPTED = "Accepted";
     public static final String PROGRAMMED = "Programmed";
     static final String PROXIES = "sniproxies";
+    static final String BACKENDS = "backend-services";
     static final Duration BACKEND_RETRY = Duration.ofSeconds(30);
 
     private final OperatorConfig config;
@@ -74,7 +79,18 @@ public class SniRouteReconciler implements Reconciler<SniRoute> {
                         .withPrimaryToSecondaryMapper((SniRoute r) -> ProxyRefs.target(r).map(Set::of).orElse(Set.of()))
                         .build(),
                 context);
-        return List.of(proxies);
+        // The Services routes name: one appearing turns BackendNotFound into Accepted without a poll.
+        InformerEventSource<Service, SniRoute> backends = new InformerEventSource<>(
+                InformerEventSourceConfiguration.from(Service.class, SniRoute.class)
+                        .withName(BACKENDS)
+                        .withWatchAllNamespaces()
+                        .withSecondaryToPrimaryMapper((Service svc) -> context.getPrimaryCache()
+                                .list(svc.getMetadata().getNamespace(), r -> BackendServices.names(r, svc))
+                                .map(ResourceID::fromResource)
+                                .collect(Collectors.toSet()))
+                        .build(),
+                context);
+        return List.of(proxies, backends);
     }
 
     @Override
@@ -95,17 +111,37 @@ public class SniRouteReconciler implements Reconciler<SniRoute> {
                 siblings = new ArrayList<>(siblings);
                 siblings.add(route);
             }
-            RenderOutcome outcome = SniProxyReconciler.render(proxy.get(), siblings, context.getClient(), config);
+            RenderOutcome outcome = SniProxyReconciler.render(proxy.get(), siblings,
+                    BackendServices.lookup(context, BACKENDS), config);
             verdict = outcome.verdicts().get(key);
         }
         SniRouteStatus status = status(route, verdict, proxy, Instant.now());
         announce(route, status);
         metrics.reconciled(NAME, verdict.reason());
-        if (!Objects.equals(status, route.getStatus())) {
-            StatusWriter.write(context.getClient(), route, status);
-        }
-        UpdateControl<SniRoute> control = UpdateControl.noUpdate();
+        UpdateControl<SniRoute> control = Objects.equals(status, route.getStatus())
+                ? UpdateControl.noUpdate() : UpdateControl.patchStatus(withStatus(route, status));
         return RouteVerdict.BACKEND_NOT_FOUND.equals(verdict.reason()) ? control.rescheduleAfter(BACKEND_RETRY) : control;
+    }
+
+    /** In a namespace being deleted there is nothing to report and nothing to retry. */
+    @Override
+    public ErrorStatusUpdateControl<SniRoute> updateErrorStatus(SniRoute route, Context<SniRoute> context, Exception e) {
+        if (NamespaceTerminating.causedBy(e)) {
+            return ErrorStatusUpdateControl.<SniRoute>noStatusUpdate().withNoRetry();
+        }
+        metrics.reconciled(NAME, "failed");
+        return ErrorStatusUpdateControl.noStatusUpdate();
+    }
+
+    /** Only name, namespace and status: what a server-side apply of the status subresource should carry. */
+    static SniRoute withStatus(SniRoute route, SniRouteStatus status) {
+        SniRoute patch = new SniRoute();
+        patch.setMetadata(new ObjectMetaBuilder()
+                .withName(route.getMetadata().getName())
+                .withNamespace(route.getMetadata().getNamespace())
+                .build());
+        patch.setStatus(status);
+        return patch;
     }
 
     static SniRouteStatus status(SniRoute route, RouteVerdict verdict, Optional<SniProxy> proxy, Instant now) {

@@ -14,7 +14,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Kubernetes Events on our resources ({@code kubectl describe} shows them). Callers emit on
- * transitions only, so a steady state adds no events. A failure to record is logged, never fatal.
+ * transitions only, so a steady state adds no events. A failure to record is logged, never fatal; in a
+ * namespace being deleted it is expected and not even logged.
  */
 @ApplicationScoped
 public class EventRecorder {
@@ -63,6 +64,11 @@ public class EventRecorder {
                     .build())
                     .create();
         } catch (KubernetesClientException e) {
+            if (NamespaceTerminating.is(e)) {
+                // The namespace and everything in it, the object this was about included, is going away.
+                LOG.debugf("no event %s on %s: its namespace is being deleted", reason, ResourceKeys.of(about));
+                return;
+            }
             LOG.warnf("could not record event %s on %s: %s", reason, ResourceKeys.of(about), e.getMessage());
         }
     }

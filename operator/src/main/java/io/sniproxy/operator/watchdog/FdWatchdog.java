@@ -8,7 +8,6 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.sniproxy.operator.OperatorConfig;
 import io.sniproxy.operator.api.SniProxy;
-import io.sniproxy.operator.proxy.ProxyLabels;
 import io.sniproxy.operator.render.ProxySpecCheck;
 import io.sniproxy.operator.support.Conditions;
 import io.sniproxy.operator.support.EventRecorder;
@@ -23,17 +22,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
- * Every interval: scrape each ready proxy pod, keep a window per pod, judge it ({@link FdAssessment}),
- * hand the verdict to the reconciler ({@link WatchdogState}), emit Events for new findings, and,
- * when a fleet opts in, delete the worst leaking pod so its Deployment replaces it: one pod at a
- * time, only while every other pod is ready, never the last ready one.
+ * Every interval: scrape each ready proxy pod (at most {@code scrape-parallelism} at once), keep a
+ * window per pod, judge it ({@link FdAssessment}), hand the verdict to the reconciler
+ * ({@link WatchdogState}), emit Events for new findings, and, when a fleet opts in, evict the worst
+ * leaking pod so its Deployment replaces it: one pod at a time, only while every other pod is ready,
+ * never the last ready one, and through the Eviction API so PodDisruptionBudgets hold.
+ * SniProxies and pods come from the reconciler's informer caches.
  */
 @ApplicationScoped
 public class FdWatchdog {
@@ -48,6 +53,7 @@ public class FdWatchdog {
     private final Map<String, PodWindow> windows = new HashMap<>();
     private final Map<String, Set<String>> reported = new HashMap<>();
     private ScheduledExecutorService scheduler;
+    private ExecutorService scrapers;
     private MetricsScraper scraper;
 
     public FdWatchdog(KubernetesClient client, OperatorConfig config, WatchdogState state, EventRecorder events,
@@ -61,6 +67,12 @@ public class FdWatchdog {
 
     void start(@Observes StartupEvent event) {
         scraper = new MetricsScraper(config.watchdog().scrapeTimeout());
+        AtomicInteger n = new AtomicInteger();
+        scrapers = Executors.newFixedThreadPool(config.watchdog().scrapeParallelism(), r -> {
+            Thread t = new Thread(r, "sniproxy-fd-scrape-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
         long interval = config.watchdog().interval().toMillis();
         if (interval <= 0) {
             LOG.info("fd watchdog: scheduled scraping is off (sniproxy.operator.watchdog.interval=0)");
@@ -77,6 +89,9 @@ public class FdWatchdog {
     void stop(@Observes ShutdownEvent event) {
         if (scheduler != null) {
             scheduler.shutdownNow();
+        }
+        if (scrapers != null) {
+            scrapers.shutdownNow();
         }
         if (scraper != null) {
             scraper.close();
@@ -97,7 +112,7 @@ public class FdWatchdog {
     public synchronized void runOnce() {
         Set<String> seenPods = new HashSet<>();
         Set<ResourceID> seenProxies = new HashSet<>();
-        for (SniProxy proxy : client.resources(SniProxy.class).inAnyNamespace().list().getItems()) {
+        for (SniProxy proxy : state.proxies()) {
             ResourceID id = ResourceID.fromResource(proxy);
             seenProxies.add(id);
             FdThresholds thresholds = FdThresholds.of(proxy.getSpec() == null ? null : proxy.getSpec().watchdog);
@@ -114,15 +129,17 @@ public class FdWatchdog {
 
     private void checkFleet(SniProxy proxy, ResourceID id, FdThresholds thresholds, Set<String> seenPods) {
         String ns = proxy.getMetadata().getNamespace();
-        List<Pod> pods = client.pods().inNamespace(ns).withLabels(ProxyLabels.selector(proxy)).list().getItems();
+        List<Pod> pods = state.pods(proxy);
         List<Pod> ready = pods.stream().filter(FdWatchdog::isReady).toList();
         int port = ProxySpecCheck.managementPort(proxy.getSpec());
+        List<PrometheusText.ParseResult> results = scrapeAll(ready, port);
         List<PodFinding> findings = new ArrayList<>();
-        for (Pod pod : ready) {
+        for (int i = 0; i < ready.size(); i++) {
+            Pod pod = ready.get(i);
             String name = pod.getMetadata().getName();
             String key = ns + "/" + name;
             seenPods.add(key);
-            PrometheusText.ParseResult result = scraper.scrape(pod.getStatus().getPodIP(), port);
+            PrometheusText.ParseResult result = results.get(i);
             metrics.scraped(result.sample().isPresent());
             List<PodFinding> podFindings;
             if (result.sample().isPresent()) {
@@ -141,6 +158,30 @@ public class FdWatchdog {
         if (thresholds.restartLeakingPods()) {
             restartWorst(proxy, pods, ready, findings);
         }
+    }
+
+    /** Scrapes the pods concurrently, bounded by the scraper pool; results in the pods' order. */
+    private List<PrometheusText.ParseResult> scrapeAll(List<Pod> pods, int port) {
+        List<Future<PrometheusText.ParseResult>> pending = pods.stream()
+                .map(p -> scrapers.submit(() -> scraper.scrape(p.getStatus().getPodIP(), port)))
+                .toList();
+        List<PrometheusText.ParseResult> results = new ArrayList<>(pending.size());
+        for (Future<PrometheusText.ParseResult> f : pending) {
+            try {
+                results.add(f.get());
+            } catch (ExecutionException e) {
+                results.add(PrometheusText.ParseResult.failed("scrape failed: " + e.getCause()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                results.add(PrometheusText.ParseResult.failed("interrupted"));
+            }
+        }
+        return results;
+    }
+
+    /** The pods of a fleet the watchdog would scrape now (ready, with an IP), as its informer sees them. */
+    public List<Pod> readyPods(SniProxy proxy) {
+        return state.pods(proxy).stream().filter(FdWatchdog::isReady).toList();
     }
 
     /** An Event when a pod gains a finding; nothing while it persists. */
@@ -206,10 +247,14 @@ public class FdWatchdog {
         if (pod.isEmpty()) {
             return;
         }
-        client.pods().resource(pod.get()).delete();
+        // An eviction, not a delete: the API server refuses it (429) while a PodDisruptionBudget forbids it.
+        if (!client.pods().resource(pod.get()).evict()) {
+            LOG.infof("not restarting pod %s now: its eviction is refused by a PodDisruptionBudget", name);
+            return;
+        }
         windows.remove(pod.get().getMetadata().getNamespace() + "/" + name);
         metrics.restarted();
-        events.normal(proxy, "RestartedLeakingPod", "deleted pod " + name + " so its Deployment replaces it: "
+        events.normal(proxy, "RestartedLeakingPod", "evicted pod " + name + " so its Deployment replaces it: "
                 + worst.get().message());
     }
 

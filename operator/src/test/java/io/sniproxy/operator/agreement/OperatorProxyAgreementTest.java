@@ -9,7 +9,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.quarkus.test.common.WithTestResource;
+import io.sniproxy.operator.testing.ControlPlane;
+import io.sniproxy.operator.testing.RealApiServer;
 import io.sniproxy.operator.api.ListenerProtocol;
 import io.sniproxy.operator.api.ListenerSpec;
 import io.sniproxy.operator.api.RouteProtocol;
@@ -20,7 +22,6 @@ import io.sniproxy.proxy.testing.ProxyHarness;
 import io.sniproxy.proxy.testing.RecordingServer;
 import io.sniproxy.proxy.testing.TestCerts;
 import io.sniproxy.proxy.testing.TlsEchoServer;
-import jakarta.inject.Inject;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -31,6 +32,7 @@ import java.util.List;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,13 +41,20 @@ import org.junit.jupiter.api.Test;
  * real TLS (and HTTP) clients land exactly where the routes say, and nowhere a refused route points.
  */
 @QuarkusTest
-@WithKubernetesTestServer(crud = true)
+@WithTestResource(RealApiServer.class)
 class OperatorProxyAgreementTest {
 
     static final Duration WAIT = Duration.ofSeconds(20);
 
-    @Inject
-    KubernetesClient client;
+    /** The tests act as a cluster admin; the operator runs with its own RBAC. */
+    final KubernetesClient client = ControlPlane.get().admin();
+
+    @BeforeAll
+    static void namespaces() {
+        ControlPlane.get().namespace("agree");
+        ControlPlane.get().namespace("other");
+        ControlPlane.get().namespace("agree-http");
+    }
 
     @Test
     void tlsConnectionsAreRoutedAsTheSniRoutesSay() throws Exception {

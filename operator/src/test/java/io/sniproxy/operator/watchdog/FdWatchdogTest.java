@@ -12,7 +12,9 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.quarkus.test.common.WithTestResource;
+import io.sniproxy.operator.testing.ControlPlane;
+import io.sniproxy.operator.testing.RealApiServer;
 import io.sniproxy.operator.api.SniProxy;
 import io.sniproxy.operator.api.WatchdogSpec;
 import io.sniproxy.operator.proxy.ProxyLabels;
@@ -25,21 +27,24 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The watchdog scraping real HTTP endpoints (one loopback address per "pod"), pass by pass. The mock
- * API server runs no pods, so each test creates Pod objects with the IP and Ready condition a kubelet
- * would report.
+ * The watchdog scraping real HTTP endpoints (one loopback address per "pod"), pass by pass. There is
+ * no kubelet here: each test creates Pod objects and writes the IP and Ready condition a kubelet would
+ * report into their status. The fleet's Deployment has 0 replicas so these are its only pods.
  */
 @QuarkusTest
-@WithKubernetesTestServer(crud = true)
+@WithTestResource(RealApiServer.class)
 class FdWatchdogTest {
 
     static final Duration WAIT = Duration.ofSeconds(20);
 
-    @Inject
-    KubernetesClient client;
+    /** The tests act as a cluster admin; the operator runs with its own RBAC. */
+    final KubernetesClient client = ControlPlane.get().admin();
 
     @Inject
     FdWatchdog watchdog;
+
+    @Inject
+    WatchdogState state;
 
     @Inject
     MeterRegistry registry;
@@ -177,7 +182,8 @@ class FdWatchdogTest {
     void podsThatAreNotReadyAreNotScraped() throws Exception {
         MetricsEndpoint e = endpoint("127.0.0.12", 0);
         SniProxy p = fleet("notready", e.port(), null);
-        client.resource(pod("notready", p, "notready-0", "127.0.0.12", "False")).create();
+        create(pod("notready", p, "notready-0", "127.0.0.12", "False"));
+        await().atMost(WAIT).until(() -> state.pods(p).size() == 1);
 
         watchdog.runOnce();
 
@@ -195,15 +201,27 @@ class FdWatchdogTest {
 
     /** A SniProxy whose management port is the endpoints' port, and one Ready pod per IP. */
     private SniProxy fleet(String ns, int managementPort, WatchdogSpec watchdogSpec, String... podIps) {
+        ControlPlane.get().namespace(ns);
         SniProxy p = proxy(ns, ns, tls("https", 8443));
+        p.getSpec().replicas = 0;
         p.getSpec().managementPort = managementPort;
         p.getSpec().watchdog = watchdogSpec;
         SniProxy created = client.resource(p).create();
         for (int i = 0; i < podIps.length; i++) {
-            client.resource(pod(ns, created, ns + "-" + i, podIps[i], "True")).create();
+            create(pod(ns, created, ns + "-" + i, podIps[i], "True"));
         }
         await().atMost(WAIT).until(() -> condition(created, "ConfigValid") != null);
+        // The watchdog reads pods from its informer: wait until it has seen these.
+        await().atMost(WAIT).until(() -> watchdog.readyPods(created).size() == podIps.length);
         return created;
+    }
+
+    /** Creates the pod, then reports its status as a kubelet would (status is a subresource). */
+    private void create(Pod pod) {
+        var status = pod.getStatus();
+        Pod created = client.resource(pod).create();
+        created.setStatus(status);
+        client.resource(created).updateStatus();
     }
 
     private static Pod pod(String ns, SniProxy p, String name, String ip, String ready) {
