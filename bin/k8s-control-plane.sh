@@ -7,6 +7,8 @@
 #   bin/k8s-control-plane.sh user DIR USER [GROUP...]   # a client-cert kubeconfig for USER: DIR/USER.kubeconfig
 #   bin/k8s-control-plane.sh down DIR                   # stop what `up DIR` started
 #
+# DIR/audit.log records every write made by a user outside system:masters (the operator's).
+#
 # With --watch-pid the control plane stops by itself when that process ends (a test JVM that dies).
 # There is no kubelet, no CNI and no kube-proxy: pods are bound and run by whoever plays the node.
 set -euo pipefail
@@ -100,6 +102,18 @@ up() {
   mkdir -p "$DIR"
   make_pki "$DIR"
 
+  # Audit: every write by anyone but system:masters (the tests' admin, the controller-manager), so
+  # tests can count exactly what the operator wrote.
+  cat > "$DIR/audit-policy.yaml" <<POLICY
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+- level: None
+  userGroups: ["system:masters"]
+- level: Metadata
+  verbs: ["create", "update", "patch", "delete", "deletecollection"]
+POLICY
   local etcd_port peer_port api_port
   etcd_port=$(free_port); peer_port=$(free_port); api_port=$(free_port)
   echo "$api_port" > "$DIR/apiserver.port"
@@ -115,7 +129,8 @@ up() {
     --service-cluster-ip-range "$SERVICE_RANGE" \
     --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$DIR/pki/sa.pub" \
     --service-account-signing-key-file "$DIR/pki/sa.key" \
-    --disable-admission-plugins ServiceAccount --endpoint-reconciler-type none
+    --disable-admission-plugins ServiceAccount --endpoint-reconciler-type none \
+    --audit-policy-file "$DIR/audit-policy.yaml" --audit-log-path "$DIR/audit.log"
   local admin
   admin=$(make_user "$DIR" admin system:masters)
   wait_for kube-apiserver 60 curl -fsS --cacert "$DIR/pki/ca.crt" --cert "$DIR/pki/admin.crt" \

@@ -21,6 +21,23 @@ public interface OperatorConfig {
 
     Watchdog watchdog();
 
+    LeaderElection leaderElection();
+
+    interface LeaderElection {
+        /** Namespace of the Lease: the operator's own (install.yaml passes it); else the client's namespace. */
+        java.util.Optional<String> namespace();
+
+        /** How long a leader's Lease holds without renewal: the longest a takeover waits. */
+        @WithDefault("15s")
+        Duration leaseDuration();
+
+        @WithDefault("10s")
+        Duration renewDeadline();
+
+        @WithDefault("2s")
+        Duration retryPeriod();
+    }
+
     interface Watchdog {
         /** Time between scrapes of every ready proxy pod; 0 turns the scheduled watchdog off. */
         @WithDefault("30s")

@@ -19,8 +19,8 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class SniProxySpec {
 
-    @JsonPropertyDescription("Number of proxy pods (default 2).")
-    @Min(1)
+    @JsonPropertyDescription("Number of proxy pods (default 2; 0 parks the fleet).")
+    @Min(0)
     @Max(100)
     public Integer replicas;
 

@@ -8,9 +8,10 @@ import java.util.Objects;
 
 /**
  * Conditions Accepted and Programmed, in Gateway API's sense.
- * Nulls are written, not omitted, so the merge patch of a status removes a field that became unset.
+ * Applied server-side as a whole: a field left out (null) is removed from the stored status, and a
+ * null would be refused by the schema, so nulls are omitted.
  */
-@JsonInclude(JsonInclude.Include.ALWAYS)
+@JsonInclude(JsonInclude.Include.NON_NULL)
 public class SniRouteStatus {
 
     public Long observedGeneration;

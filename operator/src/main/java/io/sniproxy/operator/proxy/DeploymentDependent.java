@@ -24,6 +24,10 @@ import java.util.List;
  * The proxy pods. The config hash on the pod template rolls them exactly when the rendered file
  * changes; {@code maxUnavailable: 0} and readiness gating keep capacity during a roll; the grace
  * period outlasts the proxy's drain so SIGTERM ends in a clean drain, not a SIGKILL.
+ *
+ * <p>Applied server-side and compared by the fields applied: nothing desired may be something the
+ * server drops (an empty list, an empty {@code emptyDir: {}}), or every pass sees a difference and
+ * rewrites the Deployment (the real API server showed exactly that).
  */
 @KubernetesDependent(informer = @Informer(labelSelector = "app.kubernetes.io/managed-by=" + ProxyLabels.MANAGED_BY))
 public class DeploymentDependent extends OwnedDependent<Deployment> {
@@ -33,6 +37,8 @@ public class DeploymentDependent extends OwnedDependent<Deployment> {
     /** Time on top of the drain bound for the JVM to stop after draining. */
     static final long SHUTDOWN_MARGIN_SECONDS = 15;
     private static final int DEFAULT_REPLICAS = 2;
+    /** The writable /tmp (the root filesystem is read-only); the proxy writes nothing big there. */
+    static final String TMP_SIZE = "64Mi";
 
     public DeploymentDependent() {
         super(Deployment.class);
@@ -120,7 +126,7 @@ public class DeploymentDependent extends OwnedDependent<Deployment> {
                             .endVolume()
                             .addNewVolume()
                                 .withName("tmp")
-                                .withNewEmptyDir().endEmptyDir()
+                                .withNewEmptyDir().withSizeLimit(new Quantity(TMP_SIZE)).endEmptyDir()
                             .endVolume()
                         .endSpec()
                     .endTemplate()
@@ -153,7 +159,7 @@ public class DeploymentDependent extends OwnedDependent<Deployment> {
     private static List<Sysctl> sysctls(List<Listener> listeners) {
         int lowest = listeners.stream().mapToInt(Listener::port).min().orElse(1024);
         if (lowest >= 1024) {
-            return List.of();
+            return null; // not an empty list: the server drops it, and an applied [] would never match
         }
         return List.of(new Sysctl("net.ipv4.ip_unprivileged_port_start", Integer.toString(lowest)));
     }

@@ -67,13 +67,13 @@ class InstallManifestTest {
         needed.addAll(List.of("sniproxy.io/sniproxies/status:patch", "sniproxy.io/sniroutes/status:patch",
                 "/configmaps:create", "/configmaps:update", "/services:create", "/services:update",
                 "apps/deployments:create", "apps/deployments:update",
-                "/pods:delete", // the watchdog's opt-in restart
+                "/pods/eviction:create", // the watchdog's opt-in restart
                 "/events:create",
                 "apiextensions.k8s.io/customresourcedefinitions:get")); // CRD check at start
         assertThat(granted).containsAll(needed);
         assertThat(granted).noneMatch(p -> p.contains("secrets"));
         assertThat(granted).noneMatch(p -> p.startsWith("apiextensions.k8s.io/") && !p.endsWith(":get") && !p.endsWith(":list"));
-        assertThat(granted).doesNotContain("/configmaps:delete", "/services:delete", "apps/deployments:delete",
+        assertThat(granted).doesNotContain("/pods:delete", "/configmaps:delete", "/services:delete", "apps/deployments:delete",
                 "sniproxy.io/sniproxies:update", "sniproxy.io/sniroutes:update");
 
         ClusterRoleBinding binding = one(all, ClusterRoleBinding.class);
@@ -90,7 +90,7 @@ class InstallManifestTest {
         Deployment d = one(load(MANIFEST), Deployment.class);
         String version = System.getProperty("sniproxy.version");
         assertThat(version).as("surefire passes the project version").isNotBlank();
-        assertThat(d.getSpec().getReplicas()).isEqualTo(1);
+        assertThat(d.getSpec().getReplicas()).as("two replicas, one leader").isEqualTo(2);
         assertThat(d.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot()).isTrue();
         Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
         assertThat(c.getImage()).isEqualTo("sniproxy/operator:" + version);

@@ -11,25 +11,24 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
-import io.quarkus.test.kubernetes.client.KubernetesServer;
-import io.quarkus.test.kubernetes.client.KubernetesTestServer;
-import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.quarkus.test.common.WithTestResource;
 import io.sniproxy.config.ConfigReader;
 import io.sniproxy.operator.api.SniProxy;
 import io.sniproxy.operator.api.SniRoute;
 import io.sniproxy.operator.api.SniRouteSpec.BackendRef;
-import io.sniproxy.operator.testing.InstallCrds;
+import io.sniproxy.operator.testing.ControlPlane;
+import io.sniproxy.operator.testing.RealApiServer;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
  * The packaged fast-jar ({@code java -jar target/quarkus-app/quarkus-run.jar}, prod profile) against
- * the mock API server holding the committed CRDs: it starts, finds its CRDs (it refuses to run
- * without them) and reconciles.
+ * the real control plane with deploy/install.yaml applied, as its ServiceAccount: it starts, finds its
+ * CRDs (it refuses to run without them) and reconciles with only the manifest's RBAC.
  */
 @QuarkusIntegrationTest
-@WithKubernetesTestServer(crud = true, setup = InstallCrds.class)
+@WithTestResource(RealApiServer.class)
 @TestProfile(PackagedOperatorIT.LoopbackManagement.class)
 class PackagedOperatorIT {
 
@@ -43,12 +42,10 @@ class PackagedOperatorIT {
 
     static final Duration WAIT = Duration.ofSeconds(60);
 
-    @KubernetesTestServer
-    KubernetesServer server;
-
     @Test
     void packagedOperatorReconcilesAProxyAndItsRoutes() throws Exception {
-        KubernetesClient client = server.getClient();
+        KubernetesClient client = ControlPlane.get().admin();
+        ControlPlane.get().namespace("it");
         client.resource(proxy("it", "edge", tls("https", 8443))).create();
         client.resource(route("it", "api", "edge", BackendRef.address("10.0.0.5:8443"), "api.example.com")).create();
 

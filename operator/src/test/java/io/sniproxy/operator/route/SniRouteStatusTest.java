@@ -169,13 +169,16 @@ class SniRouteStatusTest {
     }
 
     @Test
-    void routeWithoutProxyRefNameIsInvalid() {
+    void routeWithoutProxyRefNameIsRefusedByTheServer() {
         SniRoute r = route("noref", "r", "x", BackendRef.address("10.0.0.1:443"), "x.example.com");
         r.getSpec().proxyRef = new SniRouteSpec.ProxyRef(null, null);
-        client.resource(r).create();
-        Condition c = await().atMost(WAIT).until(() -> condition("noref", "r", "Accepted"), x -> x != null);
-        invalid(c, "spec.proxyRef.name");
-        assertThat(List.of(c.getStatus())).containsExactly("False");
+
+        assertThatThrownBy(() -> client.resource(r).create())
+                .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+                    assertThat(e.getCode()).isEqualTo(422);
+                    assertThat(e.getStatus().getDetails().getCauses()).extracting(c -> c.getField())
+                            .containsExactly("spec.proxyRef.name");
+                });
     }
 
     private static void invalid(Condition c, String messagePart) {

@@ -139,6 +139,32 @@ public final class ControlPlane {
         }
     }
 
+    /**
+     * The writes (create/update/patch/delete) {@code user} made since {@code since}, from the API
+     * server's audit log, as {@code "verb uri -> code"}.
+     */
+    public List<String> writesBy(String user, java.time.Instant since) {
+        List<String> writes = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(dir.resolve("audit.log"))) {
+                var event = MAPPER.readTree(line);
+                if (!"ResponseComplete".equals(event.path("stage").asText())
+                        || !user.equals(event.path("user").path("username").asText())
+                        || java.time.Instant.parse(event.path("stageTimestamp").asText()).isBefore(since)) {
+                    continue;
+                }
+                writes.add(event.path("verb").asText() + " " + event.path("requestURI").asText() + " -> "
+                        + event.path("responseStatus").path("code").asText());
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the audit log", e);
+        }
+        return writes;
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper MAPPER =
+            new com.fasterxml.jackson.databind.ObjectMapper();
+
     /** Creates the namespace unless it exists. */
     public void namespace(String name) {
         if (admin.namespaces().withName(name).get() == null) {

@@ -20,7 +20,9 @@ public class RealApiServer implements QuarkusTestResourceLifecycleManager {
                 "quarkus.kubernetes-client.client-key-file", operator.key().toString(),
                 "quarkus.kubernetes-client.devservices.enabled", "false",
                 // The operator may not create CRDs (RBAC): deploy/install.yaml installed them.
-                "quarkus.operator-sdk.crd.apply", "false");
+                "quarkus.operator-sdk.crd.apply", "false",
+                // The packaged (prod) operator elects a leader; its Lease goes where install.yaml allows.
+                "sniproxy.operator.leader-election.namespace", ControlPlane.OPERATOR_NAMESPACE);
     }
 
     @Override
