@@ -101,7 +101,7 @@ class RealClusterEndToEndIT {
         System.out.printf("E2E: kubectl apply -> TLS routed through a pod in %d ms%n", routedMillis);
         assertThat(answer).isEqualTo("blue:hello");
         assertThat(routedMillis).as("apply -> routed").isLessThan(60_000);
-        await().atMost(Duration.ofSeconds(120)).until(() -> condition("Ready").map(Conditions::isTrue).orElse(false)
+        await().atMost(Duration.ofSeconds(120)).until(() -> condition("Ready").map(c -> Conditions.TRUE.equals(c.getStatus())).orElse(false)
                 && node.runningPods().size() == 2);
     }
 
@@ -128,7 +128,7 @@ class RealClusterEndToEndIT {
             cp.kubectl("apply", "-f", write("route-green.yaml", route("api", green.address())).toString());
             // The design: a new config rolls the pods (readiness-gated, maxUnavailable 0, drain on SIGTERM).
             await().atMost(Duration.ofSeconds(180)).until(() -> !fleetStatus().configHash.equals(hashBefore)
-                    && condition("Ready").map(Conditions::isTrue).orElse(false)
+                    && condition("Ready").map(c -> Conditions.TRUE.equals(c.getStatus())).orElse(false)
                     && answers.subList(Math.max(0, answers.size() - 20), answers.size()).stream()
                             .allMatch("green:hello"::equals)
                     && node.runningPods().size() == 2);
@@ -173,7 +173,7 @@ class RealClusterEndToEndIT {
     @Test
     @Order(5)
     void anFdLeakInOnePodIsFoundByTheWatchdogWithinTwoIntervals() throws Exception {
-        await().atMost(Duration.ofSeconds(60)).until(() -> condition("FdHealthy").map(Conditions::isTrue).orElse(false));
+        await().atMost(Duration.ofSeconds(60)).until(() -> condition("FdHealthy").map(c -> Conditions.TRUE.equals(c.getStatus())).orElse(false));
         String leaking = node.runningPods().get(0).split("/")[1];
         long t0 = System.nanoTime();
         node.startLeaking(NS, leaking);

@@ -68,6 +68,8 @@ public final class NodeStandIn implements AutoCloseable {
     private final Path launcher;
     private final PodNetwork network;
     private final Path leakAgent;
+    /** The proxy image's own environment (its Dockerfile's ENV lines); the pod's env comes on top. */
+    private final Map<String, String> imageEnv;
     private final Map<String, RunningPod> running = new ConcurrentHashMap<>();
     private final ExecutorService node = Executors.newSingleThreadExecutor(r -> daemon(r, "stand-in-node"));
     private final ExecutorService stoppers = Executors.newCachedThreadPool(r -> daemon(r, "stand-in-stop"));
@@ -86,6 +88,10 @@ public final class NodeStandIn implements AutoCloseable {
      * @param root where pod directories (mounted volumes, logs) go
      */
     public NodeStandIn(KubernetesClient client, Path repo, Path root) throws IOException {
+        this(client, repo, root, new PodNetwork());
+    }
+
+    NodeStandIn(KubernetesClient client, Path repo, Path root, PodNetwork network) throws IOException {
         this.client = client;
         this.root = Files.createDirectories(root);
         this.launcher = repo.resolve("bin/sniproxy");
@@ -93,7 +99,33 @@ public final class NodeStandIn implements AutoCloseable {
             throw new IllegalStateException("no packaged proxy: build it first (./mvnw -B -pl proxy -am package -DskipTests)");
         }
         this.leakAgent = writeLeakAgent(root.resolve("leak-agent.jar"));
-        this.network = new PodNetwork();
+        this.imageEnv = imageEnv(repo.resolve("proxy/src/main/docker/Dockerfile.jvm"));
+        this.network = network;
+    }
+
+    /** {@code ENV KEY=VALUE} lines of the image's Dockerfile. */
+    static Map<String, String> imageEnv(Path dockerfile) throws IOException {
+        Map<String, String> env = new HashMap<>();
+        for (String line : Files.readAllLines(dockerfile)) {
+            var m = java.util.regex.Pattern.compile("^ENV\\s+([A-Za-z_][A-Za-z0-9_]*)=(.*)$").matcher(line.strip());
+            if (m.matches()) {
+                env.put(m.group(1), m.group(2).replaceAll("^['\"]|['\"]$", ""));
+            }
+        }
+        return env;
+    }
+
+    /**
+     * Runs the stand-in until killed (bin/k8s-local-cluster.sh): {@code KUBECONFIG REPO DIR SUBNET}.
+     * Pods get 10.250.SUBNET.i; the host is 10.250.SUBNET.254.
+     */
+    public static void main(String[] args) throws Exception {
+        KubernetesClient client = io.sniproxy.operator.testing.ControlPlane.client(Path.of(args[0]));
+        NodeStandIn node = new NodeStandIn(client, Path.of(args[1]), Path.of(args[2]),
+                new PodNetwork(Integer.parseInt(args[3]))).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "stand-in-close"));
+        System.out.println("stand-in node " + NODE + " up; pods reach the host at " + node.hostAddress());
+        Thread.currentThread().join();
     }
 
     /** The host's address as the pods see it: where test backends listen. */
@@ -192,6 +224,7 @@ public final class NodeStandIn implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("proxy.log").toFile());
         int managementPort = 9000;
+        pb.environment().putAll(imageEnv);
         for (EnvVar e : c.getEnv()) {
             String value = e.getValue() == null ? "" : e.getValue();
             for (var m : mounts.entrySet()) {
@@ -241,6 +274,13 @@ public final class NodeStandIn implements AutoCloseable {
     }
 
     private void remount(ConfigMap cm) {
+        // A pod bound before its ConfigMap existed waits for it, as the kubelet's volume mount does.
+        if (pods != null) {
+            pods.getStore().list().stream()
+                    .filter(p -> p.getMetadata().getNamespace().equals(cm.getMetadata().getNamespace()))
+                    .filter(p -> !running.containsKey(p.getMetadata().getUid()))
+                    .forEach(this::onPod);
+        }
         for (RunningPod r : running.values()) {
             if (r.namespace().equals(cm.getMetadata().getNamespace()) && cm.getMetadata().getName().equals(r.configMap())) {
                 try {

@@ -23,7 +23,12 @@ public final class PodNetwork implements AutoCloseable {
     private int next = 1;
 
     public PodNetwork() throws IOException {
-        this.subnet = ThreadLocalRandom.current().nextInt(1, 250);
+        this(ThreadLocalRandom.current().nextInt(1, 250));
+    }
+
+    /** A fixed subnet 10.250.{@code subnet}.0/24 (the "try it" command uses one the docs can name). */
+    public PodNetwork(int subnet) throws IOException {
+        this.subnet = subnet;
         this.prefix = "sp" + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36), 36);
         ip("addr", "add", hostAddress() + "/32", "dev", "lo");
     }
