@@ -62,7 +62,7 @@ class RealClusterEndToEndIT {
         cp = ControlPlane.get();
         client = cp.admin();
         work = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "e2e-");
-        node = new NodeStandIn(client, ControlPlane.REPO, work.resolve("node")).start();
+        node = new NodeStandIn(client, ControlPlane.REPO, work.resolve("node"), NS).start();
         blue = new TlsBackend("blue", node.hostAddress());
         green = new TlsBackend("green", node.hostAddress());
     }
@@ -92,6 +92,12 @@ class RealClusterEndToEndIT {
         cp.kubectl("apply", "--validate=false", "-f", ControlPlane.REPO.resolve("deploy/install.yaml").toString());
         operator = startOperator("operator-a");
         cp.namespace(NS);
+        // The clock starts once the operator leads (a previous test's Lease may still have to expire).
+        await().atMost(Duration.ofSeconds(90)).until(() -> {
+            var lease = client.leases().inNamespace(ControlPlane.OPERATOR_NAMESPACE)
+                    .withName(io.sniproxy.operator.OperatorLeaderElection.LEASE).get();
+            return lease != null && "operator-a".equals(lease.getSpec().getHolderIdentity());
+        });
 
         long t0 = System.nanoTime();
         cp.kubectl("apply", "-f", write("fleet.yaml", fleet(2) + route("api", blue.address())).toString());

@@ -68,6 +68,8 @@ public final class NodeStandIn implements AutoCloseable {
     private final Path launcher;
     private final PodNetwork network;
     private final Path leakAgent;
+    /** Only pods of this namespace, or of all when null. */
+    private final String namespace;
     /** The proxy image's own environment (its Dockerfile's ENV lines); the pod's env comes on top. */
     private final Map<String, String> imageEnv;
     private final Map<String, RunningPod> running = new ConcurrentHashMap<>();
@@ -87,12 +89,14 @@ public final class NodeStandIn implements AutoCloseable {
      * @param repo the checkout: {@code bin/sniproxy} and the built {@code proxy/target/quarkus-app}
      * @param root where pod directories (mounted volumes, logs) go
      */
-    public NodeStandIn(KubernetesClient client, Path repo, Path root) throws IOException {
-        this(client, repo, root, new PodNetwork());
+    /** A node for the proxy pods of one namespace (tests: other tests' fleets are not started). */
+    public NodeStandIn(KubernetesClient client, Path repo, Path root, String namespace) throws IOException {
+        this(client, repo, root, new PodNetwork(), namespace);
     }
 
-    NodeStandIn(KubernetesClient client, Path repo, Path root, PodNetwork network) throws IOException {
+    NodeStandIn(KubernetesClient client, Path repo, Path root, PodNetwork network, String namespace) throws IOException {
         this.client = client;
+        this.namespace = namespace;
         this.root = Files.createDirectories(root);
         this.launcher = repo.resolve("bin/sniproxy");
         if (!Files.exists(repo.resolve("proxy/target/quarkus-app/quarkus-run.jar"))) {
@@ -122,7 +126,7 @@ public final class NodeStandIn implements AutoCloseable {
     public static void main(String[] args) throws Exception {
         KubernetesClient client = io.sniproxy.operator.testing.ControlPlane.client(Path.of(args[0]));
         NodeStandIn node = new NodeStandIn(client, Path.of(args[1]), Path.of(args[2]),
-                new PodNetwork(Integer.parseInt(args[3]))).start();
+                new PodNetwork(Integer.parseInt(args[3])), null).start();
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "stand-in-close"));
         System.out.println("stand-in node " + NODE + " up; pods reach the host at " + node.hostAddress());
         Thread.currentThread().join();
@@ -147,10 +151,10 @@ public final class NodeStandIn implements AutoCloseable {
                 .addNewAddress().withType("InternalIP").withAddress(network.hostAddress()).endAddress()
                 .build());
         client.resource(created).updateStatus();
-        configMaps = client.configMaps().inAnyNamespace()
+        configMaps = (namespace == null ? client.configMaps().inAnyNamespace() : client.configMaps().inNamespace(namespace))
                 .withLabel("app.kubernetes.io/managed-by", ProxyLabels.MANAGED_BY)
                 .inform(handler(cm -> node.execute(() -> remount(cm))));
-        pods = client.pods().inAnyNamespace()
+        pods = (namespace == null ? client.pods().inAnyNamespace() : client.pods().inNamespace(namespace))
                 .withLabel("app.kubernetes.io/component", "proxy")
                 .withLabel("app.kubernetes.io/managed-by", ProxyLabels.MANAGED_BY)
                 .inform(handler(p -> node.execute(() -> onPod(p))));

@@ -47,6 +47,7 @@ class OperatorRbacTest {
             {"get", "customresourcedefinitions.apiextensions.k8s.io"},
             {"create", "leases.coordination.k8s.io", "-n", ControlPlane.OPERATOR_NAMESPACE},
             {"update", "leases.coordination.k8s.io", "-n", ControlPlane.OPERATOR_NAMESPACE},
+            {"patch", "leases.coordination.k8s.io", "-n", ControlPlane.OPERATOR_NAMESPACE},
         }) {
             if (!canI(call)) {
                 refused.add(String.join(" ", call));
