@@ -101,7 +101,8 @@ class RealClusterEndToEndIT {
 
         long t0 = System.nanoTime();
         cp.kubectl("apply", "-f", write("fleet.yaml", fleet(2) + route("api", blue.address())).toString());
-        String answer = await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
+        // Until a pod is Ready there is no endpoint to connect to (exchange throws): keep polling.
+        String answer = await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
                 .until(() -> exchangeViaReadyEndpoint("api.example.com"), a -> a.equals("blue:hello"));
         long routedMillis = (System.nanoTime() - t0) / 1_000_000;
         System.out.printf("E2E: kubectl apply -> TLS routed through a pod in %d ms%n", routedMillis);

@@ -197,6 +197,16 @@ public final class NodeStandIn implements AutoCloseable {
 
     /** What the scheduler would do: bind the pod to this node (pods/binding). */
     private void bind(Pod pod) {
+        try {
+            bindOnce(pod);
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) { // 409: already bound (an informer resync of the same pending pod)
+                throw e;
+            }
+        }
+    }
+
+    private void bindOnce(Pod pod) {
         client.resource(new io.fabric8.kubernetes.api.model.BindingBuilder()
                         .withNewMetadata().withName(pod.getMetadata().getName())
                             .withNamespace(pod.getMetadata().getNamespace()).endMetadata()

@@ -113,6 +113,13 @@ class SniProxyReconcilerTest {
         for (HasMetadata owned : List.of(cm, d, svc)) {
             assertThat(owned.getMetadata().getOwnerReferences()).singleElement().satisfies(ref -> isOwnedBy(ref, done));
         }
+
+        // One ConfigRendered Event per config, not one per pass that still saw the old status.
+        List<String> rendered = client.v1().events().inNamespace(ns).list().getItems().stream()
+                .filter(e -> e.getReason().equals("ConfigRendered"))
+                .map(e -> e.getMessage().split(" ")[1])
+                .toList();
+        assertThat(rendered).contains(done.getStatus().configHash).doesNotHaveDuplicates();
     }
 
     @Test

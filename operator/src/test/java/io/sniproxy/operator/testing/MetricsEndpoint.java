@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real HTTP endpoint serving a proxy pod's {@code /q/metrics} in Prometheus text format, with gauges
@@ -19,11 +20,23 @@ public final class MetricsEndpoint implements AutoCloseable {
     private volatile double active = 10;
     private volatile double poolSize;
     private volatile int scrapes;
+    private volatile long delayMillis;
+    private volatile AtomicInteger inFlight = new AtomicInteger();
+    private volatile AtomicInteger maxInFlight = new AtomicInteger();
 
     public MetricsEndpoint(String ip, int port) throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getByName(ip), port), 16);
         server.createContext("/q/metrics", exchange -> {
             scrapes++;
+            int now = inFlight.incrementAndGet();
+            maxInFlight.accumulateAndGet(now, Math::max);
+            try {
+                Thread.sleep(delayMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                inFlight.decrementAndGet();
+            }
             byte[] body = text().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4");
             exchange.sendResponseHeaders(200, body.length);
@@ -46,6 +59,17 @@ public final class MetricsEndpoint implements AutoCloseable {
 
     public MetricsEndpoint active(double connections) {
         this.active = connections;
+        return this;
+    }
+
+    /**
+     * Answers each scrape after {@code millis}, counting scrapes in flight in {@code inFlight} (shared
+     * between endpoints to see how many the watchdog runs at once) and the most seen in {@code max}.
+     */
+    public MetricsEndpoint slow(long millis, AtomicInteger inFlight, AtomicInteger max) {
+        this.delayMillis = millis;
+        this.inFlight = inFlight;
+        this.maxInFlight = max;
         return this;
     }
 

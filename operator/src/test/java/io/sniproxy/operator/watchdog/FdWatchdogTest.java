@@ -23,6 +23,7 @@ import io.sniproxy.operator.testing.MetricsEndpoint;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -176,6 +177,26 @@ class FdWatchdogTest {
                 c -> c != null && c.getStatus().equals("Unknown") && c.getReason().equals("MetricsUnreachable"));
         assertThat(fd.getMessage()).startsWith("pod unreachable-1: http://127.0.0.11:" + up.port() + "/q/metrics unreachable");
         assertThat(events("unreachable")).extracting(Event::getReason).contains("MetricsUnreachable");
+    }
+
+    @Test
+    void podsAreScrapedInParallelButNeverMoreThanTheBoundAtOnce() throws Exception {
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger max = new AtomicInteger();
+        MetricsEndpoint first = endpoint("127.0.0.13", 0).slow(400, inFlight, max);
+        for (String ip : List.of("127.0.0.14", "127.0.0.15", "127.0.0.16", "127.0.0.17")) {
+            endpoint(ip, first.port()).slow(400, inFlight, max);
+        }
+        SniProxy p = fleet("parallel", first.port(), null, "127.0.0.13", "127.0.0.14", "127.0.0.15", "127.0.0.16",
+                "127.0.0.17");
+
+        watchdog.runOnce();
+
+        // %test sets scrape-parallelism=2: five slow pods, two at a time, never one by one.
+        assertThat(max.get()).isEqualTo(2);
+        assertThat(endpoints).allMatch(e -> e.scrapes() == 1);
+        assertThat(await().atMost(WAIT).until(() -> condition(p, "FdHealthy"), c -> c != null && c.getStatus().equals("True"))
+                .getMessage()).startsWith("5 ready pod(s)");
     }
 
     @Test
