@@ -24,6 +24,10 @@ public interface OperatorConfig {
     LeaderElection leaderElection();
 
     interface LeaderElection {
+        /** Name of the Lease the replicas compete for. */
+        @WithDefault(OperatorLeaderElection.LEASE)
+        String leaseName();
+
         /** Namespace of the Lease: the operator's own (install.yaml passes it); else the client's namespace. */
         java.util.Optional<String> namespace();
 

@@ -15,7 +15,7 @@ public class OperatorLeaderElection extends LeaderElectionConfiguration {
     public static final String LEASE = "sniproxy-operator";
 
     public OperatorLeaderElection(OperatorConfig config) {
-        super(LEASE, config.leaderElection().namespace().orElse(null), config.leaderElection().leaseDuration(),
+        super(config.leaderElection().leaseName(), config.leaderElection().namespace().orElse(null), config.leaderElection().leaseDuration(),
                 config.leaderElection().renewDeadline(), config.leaderElection().retryPeriod());
     }
 }

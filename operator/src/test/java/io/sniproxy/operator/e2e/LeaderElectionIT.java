@@ -42,7 +42,9 @@ class LeaderElectionIT {
         for (Process p : new Process[] {a, b}) {
             if (p != null && p.isAlive()) {
                 p.destroy();
-                p.waitFor(20, TimeUnit.SECONDS);
+                if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
             }
         }
     }
@@ -117,6 +119,9 @@ class LeaderElectionIT {
         env.put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
         env.put("QUARKUS_MANAGEMENT_PORT", "0");
         env.put("SNIPROXY_OPERATOR_LEADER_ELECTION_NAMESPACE", ControlPlane.OPERATOR_NAMESPACE);
-        return pb.start();
+        Process p = pb.start();
+        // Never outlive the test JVM (a stopped build): the operator would retry a gone API server forever.
+        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
+        return p;
     }
 }

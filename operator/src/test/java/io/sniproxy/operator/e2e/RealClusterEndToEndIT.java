@@ -71,7 +71,9 @@ class RealClusterEndToEndIT {
     static void stop() throws Exception {
         if (operator != null) {
             operator.destroy();
-            operator.waitFor(20, TimeUnit.SECONDS);
+            if (!operator.waitFor(20, TimeUnit.SECONDS)) {
+                operator.destroyForcibly();
+            }
         }
         if (node != null) {
             node.close();
@@ -222,7 +224,10 @@ class RealClusterEndToEndIT {
         pb.environment().put("QUARKUS_MANAGEMENT_PORT", "0");
         pb.environment().put("SNIPROXY_OPERATOR_WATCHDOG_INTERVAL", WATCHDOG_INTERVAL.toSeconds() + "s");
         pb.environment().put("SNIPROXY_OPERATOR_LEADER_ELECTION_NAMESPACE", ControlPlane.OPERATOR_NAMESPACE);
-        return pb.start();
+        Process p = pb.start();
+        // Never outlive the test JVM (a stopped build): the operator would retry a gone API server forever.
+        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
+        return p;
     }
 
     static String fleet(int replicas) {

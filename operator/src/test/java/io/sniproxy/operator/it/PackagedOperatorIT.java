@@ -32,11 +32,15 @@ import org.junit.jupiter.api.Test;
 @TestProfile(PackagedOperatorIT.LoopbackManagement.class)
 class PackagedOperatorIT {
 
-    /** The packaged app runs its prod profile: keep its management interface on loopback and a free port. */
+    /** The packaged app runs its prod profile: management on loopback and a free port. */
     public static class LoopbackManagement implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.management.host", "127.0.0.1", "quarkus.management.port", "0");
+            return Map.of("quarkus.management.host", "127.0.0.1", "quarkus.management.port", "0",
+                    // Quarkus keeps this app running while the other ITs run their own operators:
+                    // keep it to its namespace and its own Lease, so they do not meet.
+                    "quarkus.operator-sdk.namespaces", "it",
+                    "sniproxy.operator.leader-election.lease-name", "sniproxy-operator-packaged-it");
         }
     }
 

@@ -79,6 +79,7 @@ public final class NodeStandIn implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     private SharedIndexInformer<Pod> pods;
     private SharedIndexInformer<ConfigMap> configMaps;
+    private boolean closed;
 
     /** A pod this node runs: its sandbox, its mounted config volume, its proxy process. */
     private record RunningPod(String namespace, String name, String uid, PodNetwork.Sandbox sandbox, Path dir,
@@ -127,7 +128,6 @@ public final class NodeStandIn implements AutoCloseable {
         KubernetesClient client = io.sniproxy.operator.testing.ControlPlane.client(Path.of(args[0]));
         NodeStandIn node = new NodeStandIn(client, Path.of(args[1]), Path.of(args[2]),
                 new PodNetwork(Integer.parseInt(args[3])), null).start();
-        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "stand-in-close"));
         System.out.println("stand-in node " + NODE + " up; pods reach the host at " + node.hostAddress());
         Thread.currentThread().join();
     }
@@ -159,6 +159,8 @@ public final class NodeStandIn implements AutoCloseable {
                 .withLabel("app.kubernetes.io/managed-by", ProxyLabels.MANAGED_BY)
                 .inform(handler(p -> node.execute(() -> onPod(p))));
         prober.scheduleWithFixedDelay(this::probeAll, 0, PROBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+        // Pods do not outlive their node: a stopped JVM takes its proxies and namespaces with it.
+        Runtime.getRuntime().addShutdownHook(new Thread(this::close, "stand-in-close"));
         return this;
     }
 
@@ -413,7 +415,11 @@ public final class NodeStandIn implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         if (pods != null) {
             pods.close();
         }
