@@ -7,6 +7,7 @@ import io.sniproxy.proxy.testing.ClientHellos;
 import io.sniproxy.proxy.testing.ProxyHarness;
 import io.sniproxy.proxy.testing.RecordingServer;
 import io.sniproxy.proxy.testing.RefusingSockets;
+import io.vertx.core.Future;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -109,6 +110,31 @@ class BackendSocketRefusedTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> proxy.outcome("tls", "routed") == 1);
         assertThat(proxy.outcome("tls", "fd_limit")).isEqualTo(100);
         assertReleased();
+    }
+
+    @Test
+    void aDnsQueryWithoutASocketIsFdLimitToo() throws Exception {
+        // Vert.x's resolver needs a UDP socket to ask; at the limit that fails with EMFILE.
+        try (ProxyHarness transparent = ProxyHarness.start("""
+                listeners:
+                  - name: http
+                    address: 127.0.0.1:${port:http}
+                    protocol: http
+                routes:
+                  - hostnames: ["*.example.net"]
+                    backend: "*"
+                """, name -> Future.failedFuture(RefusingSockets.emfile("newSocketDgram")))) {
+            try (Socket client = new Socket(InetAddress.getLoopbackAddress(), transparent.port("http"))) {
+                client.setSoTimeout(5000);
+                client.getOutputStream().write("GET / HTTP/1.1\r\nHost: www.example.net\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                assertThat(new String(client.getInputStream().readAllBytes(), StandardCharsets.US_ASCII))
+                        .startsWith("HTTP/1.1 503 ");
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> transparent.outcome("http", "fd_limit") == 1);
+            assertThat(transparent.outcome("http", "connect_failed")).isZero();
+            assertThat(transparent.server().openConnections()).isZero();
+        }
     }
 
     private void assertReleased() {

@@ -3,8 +3,10 @@ package io.sniproxy.proxy.testing;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.epoll.Epoll;
 import io.netty.channel.unix.Errors;
 import io.sniproxy.proxy.runtime.Transport;
+import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
@@ -19,12 +21,21 @@ public final class RefusingSockets {
     private static final int EMFILE = 24;
     private static final int ENOBUFS = 105;
 
+    static {
+        Epoll.ensureAvailability(); // Errors' kernel texts come from the native library
+    }
+
     private final AtomicBoolean refusing = new AtomicBoolean(true);
     private final AtomicInteger refused = new AtomicInteger();
 
     public UnaryOperator<Transport> transport() {
         return t -> t.withBackendSockets(failing(t.backendSockets(), "newSocketStream", EMFILE),
                 failing(t.backendDatagrams(), "newSocketDgram", ENOBUFS));
+    }
+
+    /** What a call that needs a new fd throws at the limit: {@code <call>(..) failed: Too many open files}. */
+    public static IOException emfile(String call) {
+        return Errors.newIOException(call, -EMFILE);
     }
 
     public void refusing(boolean on) {
