@@ -314,7 +314,7 @@ final class QuicSession implements ConnectionRegistry.Closeable, QuicPath.Sessio
         MigrationResult refused = null;
         if (paths.size() >= MAX_PATHS) {
             refused = MigrationResult.PATH_LIMIT;
-        } else if (!owner.budget().tryAcquire(snapshot.config().limits().maxUdpSessions())) {
+        } else if (!owner.budget().tryAcquire(snapshot.limits().maxUdpSessions())) { // effective: fd-capped
             refused = MigrationResult.SESSION_LIMIT;
         } else {
             QuicPath path = new QuicPath(sender, via, this);

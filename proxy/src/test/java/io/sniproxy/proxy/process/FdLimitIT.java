@@ -60,9 +60,7 @@ class FdLimitIT {
     static final int QUIC_CLIENTS = 80;
     static final byte[] ECHO_HELLO = ClientHellos.tls13("echo.example.com");
     static final byte[] HTTP_REQUEST = "GET / HTTP/1.1\r\nHost: web.example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-    static final byte[] QUIC_INITIAL = InitialPackets.seal(QuicVersion.V1, HexFormat.of().parseHex("c1c2c3c4c5c6c7c8"),
-            new byte[0], 0, InitialPackets.crypto(ClientHellos.handshakeMessage(ClientHellos.tls13("quic.example.com")),
-                    0, ClientHellos.handshakeMessage(ClientHellos.tls13("quic.example.com")).length), 1200);
+    static final byte[] QUIC_INITIAL = initial("quic.example.com");
 
     @TempDir
     Path dir;
@@ -401,6 +399,13 @@ class FdLimitIT {
         Process p = new ProcessBuilder("prlimit", "--pid", String.valueOf(pid), "--nofile=" + nofile + ":" + nofile)
                 .inheritIO().start();
         assertThat(p.waitFor()).as("prlimit --pid").isZero();
+    }
+
+    /** One Initial carrying a whole ClientHello for {@code sni}: enough for the proxy to route the session. */
+    private static byte[] initial(String sni) {
+        byte[] hello = ClientHellos.handshakeMessage(ClientHellos.tls13(sni));
+        return InitialPackets.seal(QuicVersion.V1, HexFormat.of().parseHex("c1c2c3c4c5c6c7c8"), new byte[0], 0,
+                InitialPackets.crypto(hello, 0, hello.length), 1200);
     }
 
     private static void closeQuietly(Socket s) {
