@@ -51,7 +51,7 @@ KUBECONFIG="$operator_kubeconfig" QUARKUS_MANAGEMENT_HOST=127.0.0.1 QUARKUS_MANA
 echo $! > "$dir/operator.pid"
 
 cp="operator/target/test-classes:operator/target/classes:operator/target/quarkus-app/lib/main/*:operator/target/quarkus-app/lib/boot/*"
-setsid "$JAVA_HOME/bin/java" -cp "$cp" io.sniproxy.operator.node.NodeStandIn "$KUBECONFIG" "$repo" "$dir/node" 250 \
+setsid "$JAVA_HOME/bin/java" -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "$cp" io.sniproxy.operator.node.NodeStandIn "$KUBECONFIG" "$repo" "$dir/node" 250 \
   >"$dir/node.log" 2>&1 </dev/null &
 echo $! > "$dir/node.pid"
 for _ in $(seq 1 100); do grep -q 'stand-in node .* up' "$dir/node.log" 2>/dev/null && break; sleep 0.3; done
