@@ -122,6 +122,7 @@ class RealClusterEndToEndIT {
         AtomicInteger ok = new AtomicInteger();
         List<String> failures = new CopyOnWriteArrayList<>();
         List<String> answers = new CopyOnWriteArrayList<>();
+        List<String> readyWhileRolling = new CopyOnWriteArrayList<>();
         Thread clientLoop = Thread.ofPlatform().name("e2e-client").start(() -> {
             while (running.get()) {
                 try {
@@ -136,11 +137,16 @@ class RealClusterEndToEndIT {
             await().atMost(Duration.ofSeconds(10)).until(() -> ok.get() > 10);
             cp.kubectl("apply", "-f", write("route-green.yaml", route("api", green.address())).toString());
             // The design: a new config rolls the pods (readiness-gated, maxUnavailable 0, drain on SIGTERM).
-            await().atMost(Duration.ofSeconds(180)).until(() -> !fleetStatus().configHash.equals(hashBefore)
+            // Ready stays False until the rollout is complete, though old pods are ready all along.
+            await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                condition("Ready").filter(c -> !Conditions.TRUE.equals(c.getStatus()))
+                        .ifPresent(c -> readyWhileRolling.add(c.getReason()));
+                return !fleetStatus().configHash.equals(hashBefore)
                     && condition("Ready").map(c -> Conditions.TRUE.equals(c.getStatus())).orElse(false)
                     && answers.subList(Math.max(0, answers.size() - 20), answers.size()).stream()
                             .allMatch("green:hello"::equals)
-                    && node.runningPods().size() == 2);
+                    && node.runningPods().size() == 2;
+            });
         } finally {
             running.set(false);
             clientLoop.join(30_000);
@@ -148,6 +154,7 @@ class RealClusterEndToEndIT {
         System.out.printf("E2E: rollout served %d connections, %d failed%n", ok.get(), failures.size());
         assertThat(failures).as("connections that failed during the rollout").isEmpty();
         assertThat(answers).contains("blue:hello", "green:hello");
+        assertThat(readyWhileRolling).as("Ready=False reasons seen during the rollout").contains("RollingOut");
     }
 
     @Test
