@@ -331,8 +331,8 @@ def levers(results_dir, levers_file):
     if not os.path.exists(levers_file):
         return "(no lever measured yet)"
     rows = ["| lever | new-conn CPU µs/conn | cold new-conn CPU µs/conn | keep-alive req/s | new-conn req/s "
-            "| bulk MiB/s | cold new-conn req/s | added p99 µs | idle KiB/conn | runs |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+            "| bulk MiB/s | cold new-conn req/s | QUIC datagrams/s (CPU µs/datagram) | added p99 µs | idle KiB/conn | runs |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     metrics = (("keepalive", "rps", 0), ("newconn", "rps", 0), ("bulk", "mib_s", 1))
     for line in open(levers_file):
         if not line.strip() or line.startswith("#"):
@@ -342,7 +342,7 @@ def levers(results_dir, levers_file):
             rb, mb = load(os.path.join(results_dir, before))
             ra, ma = load(os.path.join(results_dir, after))
         except OSError:
-            rows.append(f"| {name} | raw results {before} / {after} missing | | | | | | | | |")
+            rows.append(f"| {name} | raw results {before} / {after} missing | | | | | | | | | |")
             continue
         cb, ca = cpu_per(rb, mb, "ours", "newconn", "rps", 1000.0), cpu_per(ra, ma, "ours", "newconn", "rps", 1000.0)
         hb = cpu_per(rb, mb, "haproxy", "newconn", "rps", 1000.0)
@@ -355,6 +355,10 @@ def levers(results_dir, levers_file):
             b, a = med(rb, w, "ours", m), med(ra, w, "ours", m)
             hb, ha = med(rb, w, "haproxy", m), med(ra, w, "haproxy", m)
             cells.append(f"{fmt(b, d)} → {fmt(a, d)} ({ratio(b, hb)} → {ratio(a, ha)} HAProxy)")
+        qb, qa = med(rb, "quic", "ours", "dgrams_s"), med(ra, "quic", "ours", "dgrams_s")
+        qcb, qca = cpu_per(rb, mb, "ours", "quic", "dgrams_s", 1000.0), cpu_per(ra, ma, "ours", "quic", "dgrams_s", 1000.0)
+        cells.append(f"{fmt(qb)} → {fmt(qa)} ({ratio(qb, med(rb, 'quic', 'direct', 'dgrams_s'))} → "
+                     f"{ratio(qa, med(ra, 'quic', 'direct', 'dgrams_s'))} direct; {fmt(qcb, 1)} → {fmt(qca, 1)} µs)")
         cells.append(f"{fmt(added_latency(rb, 'ours', 'p99_us'))} → {fmt(added_latency(ra, 'ours', 'p99_us'))}")
         cells.append(f"{fmt(med(rb, 'idle', 'ours', 'kib_per_conn'), 2)} → {fmt(med(ra, 'idle', 'ours', 'kib_per_conn'), 2)}")
         cells.append(f"`{before}` → `{after}`")

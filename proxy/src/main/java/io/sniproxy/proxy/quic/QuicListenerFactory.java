@@ -4,7 +4,6 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.sniproxy.config.Listener;
 import io.sniproxy.config.Protocol;
@@ -56,11 +55,10 @@ public class QuicListenerFactory implements ListenerFactory {
         }
         ConnectionIdIndex<QuicSession> index = new ConnectionIdIndex<>(); // one per listener: all its sockets
         int sockets = server.transport().epoll() ? server.transport().eventLoops() : 1;
-        Bootstrap bootstrap = new Bootstrap()
+        Bootstrap bootstrap = DatagramReads.configure(new Bootstrap(), server.transport().epoll())
                 .group(server.transport().group())
                 .channel(server.transport().datagramChannel())
                 .option(ChannelOption.SO_RCVBUF, RECEIVE_BUFFER)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(QuicSession.MAX_DATAGRAM))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

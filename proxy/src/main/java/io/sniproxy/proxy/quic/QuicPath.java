@@ -3,16 +3,13 @@ package io.sniproxy.proxy.quic;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
+import io.sniproxy.proxy.runtime.Transport;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 
@@ -75,11 +72,10 @@ final class QuicPath {
      * Opens the connected backend socket on {@code loop}. When the OS gives no socket (EMFILE,
      * ENFILE, ENOBUFS) the returned future has already failed and nothing is held.
      */
-    ChannelFuture open(EventLoop loop, ChannelFactory<? extends DatagramChannel> factory, InetSocketAddress target) {
-        ChannelFuture f = new Bootstrap()
+    ChannelFuture open(EventLoop loop, Transport transport, InetSocketAddress target) {
+        ChannelFuture f = DatagramReads.configure(new Bootstrap(), transport.epoll())
                 .group(loop)
-                .channelFactory(factory)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(QuicSession.MAX_DATAGRAM))
+                .channelFactory(transport.backendDatagrams())
                 .handler(new BackendHandler())
                 .connect(target);
         if (f.channel().isRegistered()) { // else Netty handed back a channel without a socket

@@ -243,7 +243,7 @@ final class QuicSession implements ConnectionRegistry.Closeable, QuicPath.Sessio
         target = ar.result();
         ledger.backend(target.label());
         primary = new QuicPath(client, owner, this);
-        ChannelFuture f = primary.open(owner.loop(), owner.server().transport().backendDatagrams(), target.address());
+        ChannelFuture f = primary.open(owner.loop(), owner.server().transport(), target.address());
         if (!f.channel().isRegistered()) {
             // No socket (EMFILE, ENFILE, ENOBUFS): Netty hands back a channel without an event loop.
             close(failure(f.cause()), "backend socket for " + target.address() + ": " + describe(f.cause()),
@@ -318,8 +318,7 @@ final class QuicSession implements ConnectionRegistry.Closeable, QuicPath.Sessio
             refused = MigrationResult.SESSION_LIMIT;
         } else {
             QuicPath path = new QuicPath(sender, via, this);
-            ChannelFuture f = path.open(owner.loop(), owner.server().transport().backendDatagrams(),
-                    target.address());
+            ChannelFuture f = path.open(owner.loop(), owner.server().transport(), target.address());
             if (f.channel().isRegistered()) {
                 paths.add(path);
                 f.addListener((ChannelFutureListener) done -> onPathConnected(path, done));
