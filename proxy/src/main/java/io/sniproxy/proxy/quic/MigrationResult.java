@@ -12,7 +12,7 @@ public enum MigrationResult {
     MIGRATED,
     /** Its ID matched more than one session: followed by none. */
     AMBIGUOUS,
-    /** The session already has {@link QuicSession#MAX_PATHS} paths. */
+    /** The session already has {@link QuicSession#MAX_PATHS} paths, all answered by the backend. */
     PATH_LIMIT,
     /** No session slot for the new path's socket ({@code limits.maxUdpSessions}). */
     SESSION_LIMIT,
@@ -21,8 +21,9 @@ public enum MigrationResult {
     /** The OS gave no socket for the new path, or it failed to connect. */
     BACKEND_FAILED,
     /**
-     * A migrated path expired without the backend ever sending on it: a claim the backend did not
-     * take up (a spoofed or replayed datagram, or a client that moved on again at once).
+     * A migrated path ended (expired, or made room for a newer claim) without the backend ever
+     * sending on it: a claim the backend did not take up (a spoofed or replayed datagram, or a client
+     * that moved on again at once).
      */
     UNANSWERED;
 

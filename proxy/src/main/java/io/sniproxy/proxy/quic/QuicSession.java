@@ -313,6 +313,9 @@ final class QuicSession implements ConnectionRegistry.Closeable, QuicPath.Sessio
     private void migrate(InetSocketAddress sender, QuicDatagramHandler via, ByteBuf content) {
         MigrationResult refused = null;
         if (paths.size() >= MAX_PATHS) {
+            evictUnanswered();
+        }
+        if (paths.size() >= MAX_PATHS) {
             refused = MigrationResult.PATH_LIMIT;
         } else if (!owner.budget().tryAcquire(snapshot.limits().maxUdpSessions())) { // effective: fd-capped
             refused = MigrationResult.SESSION_LIMIT;
@@ -336,6 +339,19 @@ final class QuicSession implements ConnectionRegistry.Closeable, QuicPath.Sessio
         owner.udp().migration(refused.label(), 1);
         owner.udp().drop(DropReason.MIGRATION_REFUSED.label(), 1);
         via.unregister(sender, this);
+    }
+
+    /**
+     * Makes room for a new claim: the oldest migrated path the backend never answered goes (a claim
+     * it did not take up: forged IDs from an on-path observer must not lock the real client out).
+     */
+    private void evictUnanswered() {
+        for (QuicPath p : paths) {
+            if (p != primary && !p.answered()) {
+                closePath(p);
+                return;
+            }
+        }
     }
 
     private void onPathConnected(QuicPath path, ChannelFuture done) {

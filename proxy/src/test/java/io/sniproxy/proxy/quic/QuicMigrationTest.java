@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -142,6 +143,38 @@ class QuicMigrationTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> sessions() == 0 && factory.openSessions() == 0);
         assertThat(migrations("unanswered")).as("the forged claim's path ended without one datagram from the server")
                 .isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void forgedClaimsThatFillTheSessionsPathsDoNotLockTheRealClientOutOfItsRebinding() throws Exception {
+        List<DatagramSocket> forgers = new ArrayList<>();
+        try (UdpNat nat = new UdpNat(listener());
+                QuicPeers.Client client = QuicPeers.Client.connect(group, nat.inside(), "api.example.com", 10_000)) {
+            assertThat(client.request("one")).isEqualTo("api:one");
+            byte[] forged = Arrays.copyOf(nat.lastShortHeader(), nat.lastShortHeader().length);
+            Arrays.fill(forged, 1 + 20, forged.length, (byte) 0x5a);
+            for (int i = 1; i < QuicSession.MAX_PATHS; i++) {
+                DatagramSocket forger = spoofer();
+                forgers.add(forger);
+                forger.send(new DatagramPacket(forged, forged.length, listener()));
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> migrations("migrated") == QuicSession.MAX_PATHS - 1);
+            assertThat(factory.openSessions()).isEqualTo(QuicSession.MAX_PATHS);
+
+            nat.rebind(); // every path is taken: the oldest one the server never answered makes room
+            assertThat(client.request("after the switch")).isEqualTo("api:after the switch");
+            assertThat(api.connections.get()).isEqualTo(1);
+            assertThat(migrations("migrated")).isEqualTo(QuicSession.MAX_PATHS);
+            assertThat(migrations("path_limit")).isZero();
+            assertThat(migrations("unanswered")).isEqualTo(1);
+            assertThat(factory.openSessions()).isEqualTo(QuicSession.MAX_PATHS);
+        } finally {
+            for (DatagramSocket f : forgers) {
+                f.close();
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> sessions() == 0 && factory.openSessions() == 0);
+        assertThat(migrations("unanswered")).isEqualTo(QuicSession.MAX_PATHS - 1);
     }
 
     static DatagramSocket spoofer() throws Exception {
