@@ -7,7 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Clients whose session was refused (no route, not allowed, bad hello), by address and the
+ * Clients whose session was refused (no route, not allowed, bad hello, over its per-client limit), by address and the
  * destination ID of their first Initial, for {@code timeouts.clientHello}: a client that hears
  * nothing retransmits its Initials for seconds, and each retransmission would otherwise open a new
  * pending session that holds buffers until it times out and is counted a second time. A new
@@ -20,9 +20,15 @@ final class RefusedClients {
 
     static final int MAX_ENTRIES = 4096;
 
-    /** The outcomes a retransmission would only repeat: the name has no route, or the hello is bad. */
+    /**
+     * The outcomes a retransmission would only repeat: the name has no route, the hello is bad, or
+     * the client is over {@code limits.perClient} (a retransmission is the same attempt, not a new one).
+     */
     static boolean isRefusal(Outcome outcome) {
-        return outcome == Outcome.NO_ROUTE || outcome == Outcome.BAD_HELLO;
+        return switch (outcome) {
+            case NO_ROUTE, BAD_HELLO, REFUSED_CLIENT_LIMIT, REFUSED_RATE -> true;
+            default -> false;
+        };
     }
 
     private record Key(InetSocketAddress client, ConnectionId dcid) {

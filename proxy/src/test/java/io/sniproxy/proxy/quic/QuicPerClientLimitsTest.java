@@ -43,6 +43,12 @@ class QuicPerClientLimitsTest {
                 send(second, initial("b1b2b3b4b5b6b7b8"), listener);
                 await().atMost(Duration.ofSeconds(5)).until(() -> proxy.outcome("quic", "refused_client_limit") == 1);
                 assertThat(proxy.udpDrops("quic", "client_limit")).isEqualTo(1);
+                // Its retransmissions repeat the same attempt: dropped, not a second refusal each.
+                send(second, initial("b1b2b3b4b5b6b7b8"), listener);
+                send(second, initial("b1b2b3b4b5b6b7b8"), listener);
+                await().atMost(Duration.ofSeconds(5)).until(() -> proxy.udpDrops("quic", "refused_retransmit") == 2);
+                assertThat(proxy.outcome("quic", "refused_client_limit")).isEqualTo(1);
+                assertThat(proxy.udpDrops("quic", "client_limit")).isEqualTo(1);
                 send(other, initial("c1c2c3c4c5c6c7c8"), listener);
                 await().atMost(Duration.ofSeconds(5)).until(() -> api.received().size() == 2);
                 assertThat(api.received()).extracting(UdpRecorder.Received::payload).hasSize(2);
