@@ -2,8 +2,8 @@ package io.sniproxy.proxy.process;
 
 import static org.awaitility.Awaitility.await;
 
+import io.sniproxy.proxy.testing.ProxyHarness;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -164,10 +164,9 @@ final class ProxyProcess implements AutoCloseable {
         }
     }
 
+    /** Free for TCP and UDP alike (QUIC listeners), see {@link ProxyHarness#freePort()}. */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return ProxyHarness.freePort();
     }
 
     @Override
