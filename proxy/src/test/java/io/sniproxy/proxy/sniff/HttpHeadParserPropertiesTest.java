@@ -16,7 +16,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
-/** Fuzzing the HTTP head parser and the protocol sniffer: no exception, bounded time, indices untouched. */
+/** Fuzzing the HTTP head parser and the protocol sniffer: no exception, indices untouched. */
 class HttpHeadParserPropertiesTest {
 
     static final int CAP = 8192;
@@ -31,10 +31,8 @@ class HttpHeadParserPropertiesTest {
 
     static SniffResult parseChecked(byte[] bytes, int cap) {
         ByteBuf buf = Unpooled.wrappedBuffer(bytes);
-        long t0 = System.nanoTime();
         SniffResult r = HttpHeadParser.parse(buf, cap);
         SniffedProtocol p = ProtocolSniffer.sniff(buf);
-        assertThat(System.nanoTime() - t0).isLessThan(1_000_000_000L);
         assertThat(r).isNotNull();
         assertThat(buf.readerIndex()).isZero();
         assertThat(buf.writerIndex()).isEqualTo(bytes.length);
