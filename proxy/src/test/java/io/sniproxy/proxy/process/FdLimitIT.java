@@ -31,12 +31,14 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -50,6 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
  * running proxy's back with {@code prlimit --pid} (the OS does say no: EMFILE at accept and at the
  * backend socket).
  */
+@Timeout(value = 10, unit = TimeUnit.MINUTES) // a stuck step fails the test, never CI's run
 class FdLimitIT {
 
     static final int NOFILE = 320;
@@ -58,6 +61,8 @@ class FdLimitIT {
     static final int TLS_CLIENTS = 200;
     static final int HTTP_CLIENTS = 200;
     static final int QUIC_CLIENTS = 80;
+    /** A connect that the kernel does not complete (SYN dropped) fails the step instead of hanging it. */
+    static final int CONNECT_MILLIS = 10_000;
     static final byte[] ECHO_HELLO = ClientHellos.tls13("echo.example.com");
     static final byte[] HTTP_REQUEST = "GET / HTTP/1.1\r\nHost: web.example.com\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
     static final byte[] QUIC_INITIAL = initial("quic.example.com");
@@ -297,7 +302,8 @@ class FdLimitIT {
     enum Answer { ROUTED, REFUSED, WAITING }
 
     private static Socket open(int port, byte[] first) throws IOException {
-        Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+        Socket s = new Socket();
+        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), CONNECT_MILLIS);
         s.setSoTimeout(3000);
         s.getOutputStream().write(first);
         return s;
@@ -359,7 +365,8 @@ class FdLimitIT {
 
     /** A real TLS client, an HTTP request and a real QUIC client, each served end to end. */
     private void served(ProxyProcess proxy) throws Exception {
-        try (SSLSocket s = (SSLSocket) TestCerts.clientContext().getSocketFactory().createSocket("127.0.0.1", tlsPort)) {
+        try (SSLSocket s = (SSLSocket) TestCerts.clientContext().getSocketFactory().createSocket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", tlsPort), CONNECT_MILLIS);
             SSLParameters p = s.getSSLParameters();
             p.setServerNames(List.of(new SNIHostName("api.example.com")));
             s.setSSLParameters(p);
