@@ -53,7 +53,7 @@ public class ConfigWatcher {
         // Read at startup, not in a static initialiser: a native image initialises classes at build time.
         long pollMillis = ConfigProvider.getConfig().getOptionalValue(POLL_MILLIS, Long.class).orElse(1000L);
         timerId = vertx.setPeriodic(pollMillis, id -> check(file.get(), false));
-        installSighup(file.get());
+        installSighup(file.get(), pollMillis);
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -107,14 +107,22 @@ public class ConfigWatcher {
                 .onFailure(e -> LOG.errorf("config reloaded, but: %s", e.getMessage()));
     }
 
-    private void installSighup(Path file) {
+    private void installSighup(Path file, long pollMillis) {
         try {
-            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+            sun.misc.SignalHandler previous = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
                 LOG.info("SIGHUP: reloading " + file);
                 check(file, true);
             });
+            // A process that inherits SIGHUP as ignored (nohup, some supervisors) keeps it ignored:
+            // the JVM does not install the handler and says so only through this return value.
+            if (previous == sun.misc.SignalHandler.SIG_IGN) {
+                LOG.warnf("SIGHUP is ignored by this process (inherited from its parent, e.g. nohup): kill -HUP "
+                        + "will not reload %s. The file is still polled every %d ms. Start it through bin/sniproxy "
+                        + "(it resets SIGHUP) or without nohup.", file, pollMillis);
+            }
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
-            LOG.debugf("SIGHUP not available: %s", e.getMessage());
+            LOG.warnf("SIGHUP not available (%s): kill -HUP will not reload %s; the file is still polled every %d ms",
+                    e.getMessage(), file, pollMillis);
         }
     }
 

@@ -37,7 +37,6 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -190,9 +189,6 @@ class FdLimitIT {
     }
 
     @Test
-    @Disabled("Known bug, found at the end of the session (see the issue 11 note): after accept errors under a limit "
-            + "lowered with prlimit --pid, the listener can stop accepting and a later SIGHUP reload does not apply; "
-            + "seen as a hang and as a reload timeout in the full CI run. Re-enable with the fix.")
     void whenTheLimitDropsUnderTheRunningProxyEverySocketTheOsRefusesIsACountedOutcomeAndItRecoversTwice()
             throws Exception {
         try (ProxyProcess proxy = ProxyProcess.start(config, "-Dsniproxy.reload.poll-millis=3600000")) {

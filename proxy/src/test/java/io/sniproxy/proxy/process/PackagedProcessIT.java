@@ -73,6 +73,35 @@ class PackagedProcessIT {
         }
     }
 
+    /**
+     * Started under {@code nohup}, a JVM inherits SIGHUP as ignored and cannot install a handler for
+     * it: {@code java -jar} says so once at start-up and reloads by polling the file; the launcher
+     * resets SIGHUP before it execs the JVM, so {@code kill -HUP} reloads as documented.
+     */
+    @Test
+    void underNohupTheJarWarnsThatSighupCannotReloadAndTheLauncherStillReloadsOnIt() throws Exception {
+        int port = ProxyProcess.freePort();
+        Path file = dir.resolve("sniproxy.yaml");
+        try (TlsEchoServer blue = new TlsEchoServer("blue"); TlsEchoServer green = new TlsEchoServer("green")) {
+            Files.writeString(file, config(port, blue.address(), "5s"));
+            try (ProxyProcess proxy = ProxyProcess.start(List.of("nohup"), file, 200, "-Dsniproxy.reload.poll-millis=300")) {
+                assertThat(proxy.log()).containsOnlyOnce("SIGHUP is ignored by this process")
+                        .contains("will not reload " + file).contains("polled every 300 ms");
+                Files.writeString(file, config(port, green.address(), "5s"));
+                await().atMost(Duration.ofSeconds(20)).until(() -> exchange(port, "a").startsWith("green:"));
+            }
+
+            Files.writeString(file, config(port, blue.address(), "5s"));
+            try (ProxyProcess proxy = ProxyProcess.launch(List.of("nohup"), file, "-Dsniproxy.reload.poll-millis=3600000")) {
+                assertThat(exchange(port, "b")).isEqualTo("blue:b");
+                Files.writeString(file, config(port, green.address(), "5s"));
+                proxy.signal("HUP");
+                await().atMost(Duration.ofSeconds(20)).until(() -> exchange(port, "c").startsWith("green:"));
+                assertThat(proxy.log()).contains("SIGHUP: reloading").doesNotContain("SIGHUP is ignored");
+            }
+        }
+    }
+
     @Test
     void invalidFileAtStartupKeepsTheProcessUnreadyUntilTheFileIsFixed() throws Exception {
         int port = ProxyProcess.freePort();

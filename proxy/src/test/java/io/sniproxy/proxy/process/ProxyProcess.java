@@ -55,7 +55,11 @@ final class ProxyProcess implements AutoCloseable {
     static ProxyProcess start(List<String> wrapper, Path config, int expectedReadyStatus, String... jvmProperties)
             throws IOException {
         int management = freePort();
-        List<String> cmd = new ArrayList<>(wrapper);
+        // SIGHUP at its default, as a service manager starts it, whatever this JVM inherited (a CI
+        // run under nohup ignores it, and the proxy could not take it back). Tests that want it
+        // ignored say so in their wrapper ("nohup").
+        List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=HUP"));
+        cmd.addAll(wrapper);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-Dquarkus.management.port=" + management);
         cmd.addAll(List.of(jvmProperties));
@@ -68,8 +72,14 @@ final class ProxyProcess implements AutoCloseable {
      * repository, with this test's JDK as {@code JAVA_HOME}; waits until readiness is UP.
      */
     static ProxyProcess launch(Path config, String... properties) throws IOException {
+        return launch(List.of(), config, properties);
+    }
+
+    /** {@link #launch(Path, String...)} under {@code wrapper} (e.g. {@code nohup}), which must exec. */
+    static ProxyProcess launch(List<String> wrapper, Path config, String... properties) throws IOException {
         int management = freePort();
-        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString(), "--config", config.toString(),
+        List<String> cmd = new ArrayList<>(wrapper);
+        cmd.addAll(List.of(LAUNCHER.toString(), "--config", config.toString(),
                 "-Dquarkus.management.port=" + management));
         cmd.addAll(List.of(properties));
         ProcessBuilder pb = new ProcessBuilder(cmd);
