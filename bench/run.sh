@@ -15,6 +15,9 @@
 #          --jar PATH (measure another build of ours: a copy of quarkus-app/ from before a change, started by
 #          its own bin/sniproxy), --workloads "bulk idle" (a subset of cold keepalive newconn bulk latency idle quic;
 #          implies --no-docs).
+# A/B of one lever in ONE run: --before-jar PATH (a copy of quarkus-app/ built before the change) and/or
+#          --before-java-opts "FLAGS" add a target "before" (that build, or ours' own with those flags) that runs
+#          in the same rounds as ours, alternating with it; implies --no-docs. bench/levers.tsv names the run twice.
 # Raw results land in bench/results/<UTC timestamp>/; docs/benchmarks.md and
 # docs/bench/results.png are regenerated from them. Not part of CI: it installs packages (root).
 set -euo pipefail
@@ -54,7 +57,9 @@ while [ $# -gt 0 ]; do
     --jfr) JFR=1 ;;
     --jar) JAR_OVERRIDE=$2; BUILD=0; shift ;;
     --workloads) ONLY_WORKLOADS=$2; DOCS=0; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --before-jar) BEFORE_JAR=$2; AB=1; DOCS=0; shift ;;
+    --before-java-opts) BEFORE_JAVA_OPTS=$2; AB=1; DOCS=0; shift ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -71,12 +76,16 @@ P_OURS_MGMT=$((BASE + 8))
 P_UDP_ECHO=$((BASE + 10))
 P_OURS_QUIC=$((BASE + 11))
 P_OURS_QUIC_MGMT=$((BASE + 12))
+P_BEFORE=$((BASE + 13))     # --before-jar / --before-java-opts: the A side of an A/B
+P_BEFORE_MGMT=$((BASE + 14))
 TARGETS=(direct)
 for t in haproxy nginx sniproxy ours; do
   case " ${ONLY:-haproxy nginx sniproxy ours} " in *" $t "*) TARGETS+=("$t") ;; esac
 done
+[ -z "${AB:-}" ] || TARGETS+=(before)
 PROXIES=("${TARGETS[@]:1}")
-declare -A PORT=([direct]=$P_BACKEND [haproxy]=$P_HAPROXY [nginx]=$P_NGINX [sniproxy]=$P_SNIPROXY [ours]=$P_OURS)
+declare -A PORT=([direct]=$P_BACKEND [haproxy]=$P_HAPROXY [nginx]=$P_NGINX [sniproxy]=$P_SNIPROXY [ours]=$P_OURS
+  [before]=$P_BEFORE)
 declare -A PID=()
 
 wanted() { case " ${ONLY_WORKLOADS:-cold keepalive newconn bulk latency idle quic} " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -103,6 +112,10 @@ JAR=${JAR_OVERRIDE:-$ROOT/proxy/target/quarkus-app/quarkus-run.jar}
 # the launcher existed is started with its JDK's defaults.
 LAUNCHER="$(dirname "$JAR")/bin/sniproxy"
 [ -x "$LAUNCHER" ] || LAUNCHER=""
+BEFORE_JAR=${BEFORE_JAR:-$JAR}
+[ -f "$BEFORE_JAR" ] || { echo "no $BEFORE_JAR (--before-jar)" >&2; exit 1; }
+BEFORE_LAUNCHER="$(dirname "$BEFORE_JAR")/bin/sniproxy"
+[ -x "$BEFORE_LAUNCHER" ] || BEFORE_LAUNCHER=""
 
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT="$ROOT/bench/results/$STAMP"
@@ -191,6 +204,10 @@ wait_listening() { # port seconds
   [ -f "$(dirname "$JAR")/sniproxy.aot" ] || aot_state="$aot_state, none built"
   echo "ours_start=$start_cmd (AOT cache: $aot_state)"
   echo "ours_java_opts=${OURS_JAVA_OPTS:-none beyond the launcher defaults}"
+  if [ -n "${AB:-}" ]; then
+    echo "before_jar=$BEFORE_JAR"
+    echo "before_java_opts=${BEFORE_JAVA_OPTS:-none beyond the launcher defaults}"
+  fi
   echo "git=$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- proxy src-shared || echo '+dirty')"
   echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/meta.env"
@@ -295,6 +312,7 @@ timeouts:
 limits:
   maxConnections: 50000
 EOF
+sed "s/127.0.0.1:$P_OURS/127.0.0.1:$P_BEFORE/" "$RUN/ours.yaml" > "$RUN/before.yaml"
 
 cat > "$RUN/ours-quic.yaml" <<EOF
 listeners:
@@ -308,15 +326,15 @@ timeouts:
   udpSession: 30s
 EOF
 
-start_ours() { # name mgmt-port config: the launcher (it execs the JVM: the PID is the proxy's)
-  local jfr=""
-  [ -z "${JFR:-}" ] || jfr="-XX:StartFlightRecording=filename=$OUT/ours-%p.jfr,settings=profile"
-  if [ -n "$LAUNCHER" ]; then
-    start_bg "$1" env JAVA_HOME="$JAVA_HOME" SNIPROXY_AOT="$OURS_AOT" JAVA_OPTS="$OURS_JAVA_OPTS $jfr" \
-      "$LAUNCHER" --config "$3" -Dquarkus.management.port="$2"
+start_ours() { # name mgmt-port config [launcher jar java-opts]: the launcher (it execs the JVM: the PID is the proxy's)
+  local jfr="" launcher=${4-$LAUNCHER} jar=${5:-$JAR} opts=${6-$OURS_JAVA_OPTS}
+  [ -z "${JFR:-}" ] || jfr="-XX:StartFlightRecording=filename=$OUT/$1-%p.jfr,settings=profile"
+  if [ -n "$launcher" ]; then
+    start_bg "$1" env JAVA_HOME="$JAVA_HOME" SNIPROXY_AOT="$OURS_AOT" JAVA_OPTS="$opts $jfr" \
+      "$launcher" --config "$3" -Dquarkus.management.port="$2"
   else
     # shellcheck disable=SC2086
-    start_bg "$1" "$JAVA" $OURS_JAVA_OPTS $jfr -Dquarkus.management.port="$2" -jar "$JAR" --config "$3"
+    start_bg "$1" "$JAVA" $opts $jfr -Dquarkus.management.port="$2" -jar "$jar" --config "$3"
   fi
 }
 ready_up() { curl -s --max-time 1 "http://127.0.0.1:$1/q/health/ready" 2>/dev/null | grep -q '"UP"'; }
@@ -329,9 +347,11 @@ start_target() { # name: starts one proxy (or the backend) and waits until it li
     nginx) start_bg nginx nginx -e "$RUN/nginx-stream-error.log" -c "$RUN/nginx-stream.conf" -g 'daemon off;' ;;
     sniproxy) start_bg sniproxy sniproxy -f -c "$RUN/sniproxy.conf" ;;
     ours) start_ours ours "$P_OURS_MGMT" "$RUN/ours.yaml" ;;
+    before) start_ours before "$P_BEFORE_MGMT" "$RUN/before.yaml" "$BEFORE_LAUNCHER" "$BEFORE_JAR" "${BEFORE_JAVA_OPTS:-}" ;;
   esac
-  if [ "$1" = ours ]; then
-    wait_ready ours "$P_OURS_MGMT" || { log "ours did not become ready:"; tail -20 "$RUN/ours.out" >&2; exit 1; }
+  if [ "$1" = ours ] || [ "$1" = before ]; then
+    local mgmt=$([ "$1" = ours ] && echo "$P_OURS_MGMT" || echo "$P_BEFORE_MGMT")
+    wait_ready "$1" "$mgmt" || { log "$1 did not become ready:"; tail -20 "$RUN/$1.out" >&2; exit 1; }
   else
     local port=$([ "$1" = backend ] && echo "$P_BACKEND" || echo "${PORT[$1]}")
     wait_listening "$port" 20 || { log "$1 did not start:"; cat "$RUN/$1.out" >&2; exit 1; }
@@ -365,7 +385,7 @@ for i in $(seq "$STARTUP_RUNS"); do
   log "ours start-up $i: ${ms} ms to ready, idle RSS $(( $(rss_kib "${PID[ours]}") / 1024 )) MiB"
   if [ "$i" -lt "$STARTUP_RUNS" ]; then stop_pid "${PID[ours]}"; fi
 done
-log "all targets up: direct:$P_BACKEND haproxy:$P_HAPROXY nginx:$P_NGINX sniproxy:$P_SNIPROXY ours:$P_OURS"
+log "all targets up: direct:$P_BACKEND haproxy:$P_HAPROXY nginx:$P_NGINX sniproxy:$P_SNIPROXY ours:$P_OURS${AB:+ before:$P_BEFORE}"
 
 # ---- workloads ---------------------------------------------------------------------------------
 # Each prints the metric lines it measured as "metric value".
@@ -483,7 +503,7 @@ WARM_OURS=$([ "$MODE" = quick ] && echo 5 || echo 10)
 for t in "${TARGETS[@]}"; do
   [ ${#WORKLOADS[@]} -gt 0 ] || break # idle and QUIC start their own fresh processes
   w=$WARM
-  [ "$t" = ours ] && w=$WARM_OURS
+  { [ "$t" = ours ] || [ "$t" = before ]; } && w=$WARM_OURS
   timeout 90 wrk -t2 -c50 -d"${w}s" "$(url "${PORT[$t]}" /)" >/dev/null 2>&1 || true
   timeout 90 wrk -t2 -c50 -d"$((2 * w))s" -H 'Connection: close' "$(url "${PORT[$t]}" /)" >/dev/null 2>&1 || true
   timeout 90 wrk -t2 -c10 -d"${w}s" "$(url "${PORT[$t]}" /1m)" >/dev/null 2>&1 || true
@@ -611,9 +631,10 @@ done
 python3 "$LIB/report.py" "$OUT" $([ "$DOCS" = 1 ] && echo --docs "$ROOT/docs")
 if [ -n "${JFR:-}" ]; then
   stop_pid "${PID[ours]}"  # the recording is written at exit
-  for f in "$OUT"/ours-*.jfr; do
+  [ -z "${AB:-}" ] || stop_pid "${PID[before]}"
+  for f in "$OUT"/*.jfr; do
     [ -s "$f" ] && "$JAVA_HOME/bin/jfr" view --width 160 hot-methods "$f" > "${f%.jfr}-hot-methods.txt" 2>&1 || true
   done
-  log "JFR recordings and hot methods: $OUT/ours-*"
+  log "JFR recordings and hot methods: $OUT/*.jfr, $OUT/*-hot-methods.txt"
 fi
 log "done: $OUT/summary.md"

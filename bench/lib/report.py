@@ -9,10 +9,11 @@ import statistics
 import subprocess
 from collections import defaultdict
 
-PROXIES = ["haproxy", "nginx", "sniproxy", "ours"]
+PROXIES = ["haproxy", "nginx", "sniproxy", "ours", "before"]
 TARGETS = ["direct"] + PROXIES
+# "before": the A side of an A/B in one run (bench/run.sh --before-jar / --before-java-opts)
 LABEL = {"direct": "direct (no proxy)", "haproxy": "HAProxy", "nginx": "nginx stream",
-         "sniproxy": "sniproxy (C)", "ours": "**sniproxy-java**"}
+         "sniproxy": "sniproxy (C)", "ours": "**sniproxy-java**", "before": "sniproxy-java, before (A/B)"}
 
 
 def load(out):
@@ -291,7 +292,7 @@ def targets_check(raw, meta):
 
 def machine(meta):
     keys = ["cpu", "memory", "kernel", "haproxy", "nginx", "sniproxy", "wrk", "h2load", "java",
-            "ours_start", "ours_java_opts", "ours_jvm", "git", "mode", "cold", "loadavg_start", "loadavg_end"]
+            "ours_start", "ours_java_opts", "ours_jvm", "before_jar", "before_java_opts", "git", "mode", "cold", "loadavg_start", "loadavg_end"]
     return "\n".join(f"- {k}: `{meta.get(k, '?')}`" for k in keys)
 
 
@@ -327,7 +328,9 @@ plot '{dat}' using 2:xtic(1) title 'keep-alive req/s', '' using 3 title 'new-con
 
 
 def levers(results_dir, levers_file):
-    """The A/B table: for each lever (before-run, after-run), ours' medians and HAProxy's in each run."""
+    """The A/B table: for each lever (before-run, after-run), ours' medians and HAProxy's in each run.
+    A row naming one run twice is an A/B within that run: its target "before" is the A side, "ours" the B
+    side, and HAProxy's figures are the same run's for both."""
     if not os.path.exists(levers_file):
         return "(no lever measured yet)"
     rows = ["| lever | new-conn CPU µs/conn | cold new-conn CPU µs/conn | keep-alive req/s | new-conn req/s "
@@ -344,6 +347,8 @@ def levers(results_dir, levers_file):
         except OSError:
             rows.append(f"| {name} | raw results {before} / {after} missing | | | | | | | | | |")
             continue
+        if before == after:
+            rb = before_side(rb)
         cb, ca = cpu_per(rb, mb, "ours", "newconn", "rps", 1000.0), cpu_per(ra, ma, "ours", "newconn", "rps", 1000.0)
         hb = cpu_per(rb, mb, "haproxy", "newconn", "rps", 1000.0)
         ha = cpu_per(ra, ma, "haproxy", "newconn", "rps", 1000.0)
@@ -361,9 +366,16 @@ def levers(results_dir, levers_file):
                      f"{ratio(qa, med(ra, 'quic', 'direct', 'dgrams_s'))} direct; {fmt(qcb, 1)} → {fmt(qca, 1)} µs)")
         cells.append(f"{fmt(added_latency(rb, 'ours', 'p99_us'))} → {fmt(added_latency(ra, 'ours', 'p99_us'))}")
         cells.append(f"{fmt(med(rb, 'idle', 'ours', 'kib_per_conn'), 2)} → {fmt(med(ra, 'idle', 'ours', 'kib_per_conn'), 2)}")
-        cells.append(f"`{before}` → `{after}`")
+        cells.append(f"`{before}` (A/B in one run)" if before == after else f"`{before}` → `{after}`")
         rows.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
+
+
+def before_side(raw):
+    """One run's figures with its "before" target in ours' place (the A side of an in-run A/B)."""
+    side = {k: v for k, v in raw.items() if k[1] not in ("ours", "before")}
+    side.update({(w, "ours", m): v for (w, t, m), v in raw.items() if t == "before"})
+    return side
 
 
 def other_runs(results_dir, this_stamp):
