@@ -577,7 +577,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
             } else if (from.isOutputShutdown()) { // the other direction is done already
                 close(Outcome.ROUTED, "both sides closed");
             } else {
-                ((DuplexChannel) to).shutdownOutput();
+                HalfClose.shutdownOutput((DuplexChannel) to);
             }
         });
     }
