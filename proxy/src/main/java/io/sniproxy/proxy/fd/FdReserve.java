@@ -4,11 +4,17 @@ import io.sniproxy.proxy.metrics.FileDescriptors;
 
 /**
  * The fds the proxy keeps for itself, outside any connection, made explicit: what the process
- * held when the proxy was created (measured once: the JVM, its jars, the event loops' epoll fds,
- * the management interface's socket), one socket per listener per event loop, and a fixed
+ * held when the proxy was created (measured once: the JVM, the event loops' epoll fds, the
+ * management interface's socket, log files), one socket per listener per event loop, and a fixed
  * headroom for the management interface's connections (metrics scrapes, probes), DNS queries,
- * config reloads and log files. With this kept free, readiness and metrics keep answering while
- * every connection slot is taken.
+ * config reloads, class loading and log files. With this kept free, readiness and metrics keep
+ * answering while every connection slot is taken.
+ *
+ * <p>The measurement leaves out the jar files open at that moment: the fast-jar's class loader
+ * holds about 60 of them while Quarkus starts and closes them once it has started (97 fds at
+ * "ready", 38 a moment later, with one listener). It opens jars again as later traffic loads
+ * classes and keeps them: 22 after TLS, HTTP and QUIC connections (FdLimitIT). {@link #CLASS_LOADING}
+ * is that, with room to spare, instead of whatever start-up happened to hold.
  */
 public record FdReserve(int baseline, int eventLoops) {
 
@@ -18,12 +24,15 @@ public record FdReserve(int baseline, int eventLoops) {
     public static final int DNS = 16;
     /** A reload reading the config file, /proc reads of the fd gauges, log files. */
     public static final int HOUSEKEEPING = 16;
-    public static final int HEADROOM = MANAGEMENT + DNS + HOUSEKEEPING;
+    /** Jars the class loader opens again (and keeps) to load classes after start-up: 22 measured. */
+    public static final int CLASS_LOADING = 32;
+    public static final int HEADROOM = MANAGEMENT + DNS + HOUSEKEEPING + CLASS_LOADING;
 
-    /** Measures the baseline now: call before the first connection is accepted. */
+    /** Measures the baseline now, jars left out: call before the first connection is accepted. */
     public static FdReserve measure(int eventLoops) {
         long open = FileDescriptors.open();
-        return new FdReserve((int) Math.max(0, open), eventLoops);
+        long jars = FileDescriptors.openJars();
+        return new FdReserve((int) Math.max(0, open - Math.max(0, jars)), eventLoops);
     }
 
     /** For a config with {@code listeners} listeners (each binds one socket per event loop at most). */

@@ -55,8 +55,8 @@ public final class ProxyServer {
                 new ConnectionRegistry(), metrics, new AccessLogger(), backends, new ClientLimits());
         // Before the first listener is bound and the first connection accepted: what the process holds anyway.
         this.reserve = FdReserve.measure(context.transport().eventLoops());
-        LOG.debugf("fd reserve: %d open before the first listener, + one socket per listener per event loop (%d), "
-                + "+ %d headroom (management, DNS, reloads)", reserve.baseline(), reserve.eventLoops(), FdReserve.HEADROOM);
+        LOG.debugf("fd reserve: %d open before the first listener (jars left out), + one socket per listener per event loop (%d), "
+                + "+ %d headroom (management, DNS, reloads, class loading)", reserve.baseline(), reserve.eventLoops(), FdReserve.HEADROOM);
         metrics.limits(() -> limit(FdBudget::maxConnections), () -> limit(FdBudget::configuredConnections),
                 () -> limit(FdBudget::maxUdpSessions), () -> limit(FdBudget::configuredUdpSessions));
     }

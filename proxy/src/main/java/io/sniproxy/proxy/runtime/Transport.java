@@ -1,6 +1,7 @@
 package io.sniproxy.proxy.runtime;
 
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.ServerChannel;
@@ -14,6 +15,9 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.EventExecutor;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The channel classes matching Vert.x's event loop group: native epoll when Vert.x runs on it
@@ -51,10 +55,15 @@ public record Transport(EventLoopGroup group, Class<? extends ServerChannel> ser
     }
 
     public int eventLoops() {
-        int n = 0;
-        for (var ignored : group) {
-            n++;
+        return Math.max(loops().size(), 1);
+    }
+
+    /** The group's event loops, in its order. */
+    public List<EventLoop> loops() {
+        List<EventLoop> loops = new ArrayList<>();
+        for (EventExecutor e : group) {
+            loops.add((EventLoop) e);
         }
-        return Math.max(n, 1);
+        return loops;
     }
 }

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.sniproxy.config.Listener;
 import io.sniproxy.config.Protocol;
@@ -21,8 +22,13 @@ import org.jboss.logging.Logger;
 
 /**
  * TCP listeners (tls, http, auto) as Netty server channels on Vert.x's own event loops. With epoll,
- * one SO_REUSEPORT acceptor per event loop lets the kernel spread accepts; closing the server
- * channels stops accepting without touching connections already accepted (drain, reload).
+ * one SO_REUSEPORT acceptor per event loop lets the kernel spread accepts, and each acceptor keeps
+ * the connections it accepts on its own loop: a new connection is registered, checked against the
+ * limit and started (or refused and closed) within the accept itself, with no hand-over to another
+ * loop's task queue. (Handed over, a burst of connections beyond the limit waited there holding
+ * their fds, and took the ones the admitted connections needed for their backends: FdLimitIT saw
+ * {@code fd_limit} under {@code nofile} 320 on a loaded machine.) Closing the server channels stops
+ * accepting without touching connections already accepted (drain, reload).
  */
 public final class TcpListenerFactory implements ListenerFactory {
 
@@ -38,7 +44,6 @@ public final class TcpListenerFactory implements ListenerFactory {
         ListenerMeters meters = server.metrics().listener(listener.name());
         int acceptors = server.transport().epoll() ? server.transport().eventLoops() : 1;
         ServerBootstrap bootstrap = new ServerBootstrap()
-                .group(server.transport().group())
                 .channel(server.transport().serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -56,7 +61,11 @@ public final class TcpListenerFactory implements ListenerFactory {
                 });
         if (acceptors > 1) {
             bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
+            List<EventLoop> loops = server.transport().loops();
+            return SocketGroupBinder.bind(i -> bootstrap.clone().group(loops.get(i), loops.get(i)), listener, acceptors, "")
+                    .map(bound -> new Running(listener, bound));
         }
+        bootstrap.group(server.transport().group());
         return SocketGroupBinder.bind(bootstrap, listener, acceptors, "").map(bound -> new Running(listener, bound));
     }
 

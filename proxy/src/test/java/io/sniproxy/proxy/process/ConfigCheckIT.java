@@ -70,7 +70,7 @@ class ConfigCheckIT {
         Run high = run(command(List.of("--check", file.toString())), null);
 
         assertThat(low.exit()).as(low.toString()).isZero();
-        // 600 fds minus the reserve (the JVM's own, 2 listeners x one socket per event loop, 64 headroom),
+        // 600 fds minus the reserve (the JVM's own, jars left out, 2 listeners x one socket per event loop, 96 headroom),
         // shared in proportion by 2 fds per connection and 1 per session: both end well below 1000.
         assertThat(low.out()).containsPattern("fd limit here: RLIMIT_NOFILE 600 would cap them: effective "
                 + "maxConnections [1-9][0-9]{0,2}, maxUdpSessions [1-9][0-9]{0,2} \\(2 fds per connection, 1 per QUIC "

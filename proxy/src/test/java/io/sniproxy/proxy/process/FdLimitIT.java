@@ -174,10 +174,17 @@ class FdLimitIT {
                 }
                 int r = round;
                 double refusedTcp = (TLS_CLIENTS + HTTP_CLIENTS - cap) * (double) r;
-                await().atMost(Duration.ofSeconds(10)).until(() -> proxy.metric(
-                        "sniproxy_connections_total{listener=\"tls\",outcome=\"refused_limit\"}")
-                        + proxy.metric("sniproxy_connections_total{listener=\"http\",outcome=\"refused_limit\"}")
-                        == refusedTcp);
+                try {
+                    await().atMost(Duration.ofSeconds(10)).until(() -> proxy.metric(
+                            "sniproxy_connections_total{listener=\"tls\",outcome=\"refused_limit\"}")
+                            + proxy.metric("sniproxy_connections_total{listener=\"http\",outcome=\"refused_limit\"}")
+                            == refusedTcp);
+                } catch (org.awaitility.core.ConditionTimeoutException e) {
+                    throw new AssertionError("round " + r + ": expected " + refusedTcp + " refused_limit in all; tls "
+                            + proxy.outcomes("tls") + ", http " + proxy.outcomes("http") + ", accept errors "
+                            + proxy.metric("sniproxy_accept_errors_total{listener=\"tls\",reason=\"emfile\"}") + " + "
+                            + proxy.metric("sniproxy_accept_errors_total{listener=\"http\",reason=\"emfile\"}"), e);
+                }
                 assertThat(proxy.metric("sniproxy_connections_total{listener=\"quic\",outcome=\"refused_limit\"}"))
                         .isEqualTo((QUIC_CLIENTS - udpCap) * (double) r);
                 assertThat(proxy.metric("sniproxy_connections_total{listener=\"tls\",outcome=\"fd_limit\"}")).isZero();

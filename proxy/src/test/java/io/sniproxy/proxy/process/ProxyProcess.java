@@ -157,6 +157,21 @@ final class ProxyProcess implements AutoCloseable {
         return Double.NaN;
     }
 
+    /** The non-zero {@code sniproxy_connections_total} outcomes of {@code listener}, by outcome (for messages). */
+    java.util.Map<String, Double> outcomes(String listener) throws IOException {
+        java.util.Map<String, Double> out = new java.util.TreeMap<>();
+        String prefix = "sniproxy_connections_total{listener=\"" + listener + "\",outcome=\"";
+        for (String line : get("/q/metrics").body().split("\n")) {
+            if (line.startsWith(prefix)) {
+                double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                if (v != 0) {
+                    out.put(line.substring(prefix.length(), line.indexOf('"', prefix.length())), v);
+                }
+            }
+        }
+        return out;
+    }
+
     void signal(String name) throws Exception {
         Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start();
         if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
