@@ -18,6 +18,8 @@
 # A/B of one lever in ONE run: --before-jar PATH (a copy of quarkus-app/ built before the change) and/or
 #          --before-java-opts "FLAGS" add a target "before" (that build, or ours' own with those flags) that runs
 #          in the same rounds as ours, alternating with it; implies --no-docs. bench/levers.tsv names the run twice.
+# QUIC: --quic-unpinned (endpoints and proxy not pinned to a CPU each), --quic-window N (datagrams the
+#          sender keeps in flight, default 128).
 # Raw results land in bench/results/<UTC timestamp>/; docs/benchmarks.md and
 # docs/bench/results.png are regenerated from them. Not part of CI: it installs packages (root).
 set -euo pipefail
@@ -56,6 +58,8 @@ while [ $# -gt 0 ]; do
     --only) ONLY=$2; shift ;;
     --jfr) JFR=1 ;;
     --jar) JAR_OVERRIDE=$2; BUILD=0; shift ;;
+    --quic-unpinned) QUIC_UNPINNED=1 ;;
+    --quic-window) QUIC_WINDOW=$2; shift ;;
     --workloads) ONLY_WORKLOADS=$2; DOCS=0; shift ;;
     --before-jar) BEFORE_JAR=$2; AB=1; DOCS=0; shift ;;
     --before-java-opts) BEFORE_JAVA_OPTS=$2; AB=1; DOCS=0; shift ;;
@@ -78,6 +82,8 @@ P_OURS_QUIC=$((BASE + 11))
 P_OURS_QUIC_MGMT=$((BASE + 12))
 P_BEFORE=$((BASE + 13))     # --before-jar / --before-java-opts: the A side of an A/B
 P_BEFORE_MGMT=$((BASE + 14))
+P_BEFORE_QUIC=$((BASE + 15))
+P_BEFORE_QUIC_MGMT=$((BASE + 16))
 TARGETS=(direct)
 for t in haproxy nginx sniproxy ours; do
   case " ${ONLY:-haproxy nginx sniproxy ours} " in *" $t "*) TARGETS+=("$t") ;; esac
@@ -325,6 +331,7 @@ routes:
 timeouts:
   udpSession: 30s
 EOF
+sed "s/127.0.0.1:$P_OURS_QUIC/127.0.0.1:$P_BEFORE_QUIC/" "$RUN/ours-quic.yaml" > "$RUN/before-quic.yaml"
 
 start_ours() { # name mgmt-port config [launcher jar java-opts]: the launcher (it execs the JVM: the PID is the proxy's)
   local jfr="" launcher=${4-$LAUNCHER} jar=${5:-$JAR} opts=${6-$OURS_JAVA_OPTS}
@@ -585,39 +592,71 @@ if wanted idle; then
 fi
 
 # ---- QUIC datagram forwarding: ours vs direct --------------------------------------------------
+# The endpoints (sender and echo, single-threaded Python) are pinned to CPU 0 and the proxies to
+# CPU 1 (after start-up, so the JVM sizes itself for both cores as usual): the endpoints get the
+# same one core with and without a proxy, and the ratio says whether the proxy keeps up with them.
+# Unpinned (--quic-unpinned), the three processes share 2 cores and the ratio is bounded by
+# (sender + echo) / (sender + echo + proxy) CPU per datagram, whatever the proxy does. Each round
+# records the CPU of all three.
 if wanted quic; then
-  start_bg udpecho python3 "$LIB/udp_echo.py" --port "$P_UDP_ECHO" --max-seconds 3600
+  QPIN_ENDS=() QPIN_PROXY=""
+  if [ -z "${QUIC_UNPINNED:-}" ] && [ "$(nproc)" -ge 2 ]; then QPIN_ENDS=(taskset -c 0); QPIN_PROXY=1; fi
+  echo "quic_pinning=$([ -n "$QPIN_PROXY" ] && echo 'endpoints on CPU 0, proxy on CPU 1' || echo none)" >> "$OUT/meta.env"
+  start_bg udpecho "${QPIN_ENDS[@]}" python3 "$LIB/udp_echo.py" --port "$P_UDP_ECHO" --max-seconds 3600
   sleep 0.5
-  start_ours oursquic "$P_OURS_QUIC_MGMT" "$RUN/ours-quic.yaml"
-  quic_ok=0
-  wait_ready oursquic "$P_OURS_QUIC_MGMT" && quic_ok=1
-  if [ "$quic_ok" = 0 ]; then
-    why=$(grep -m1 -iE 'quic|error' "$RUN/oursquic.out" | cut -c1-200 || true)
-    echo "${why:-no quic listener came up}" > "$OUT/quic-unavailable.txt"
-    log "quic: ours has no working quic listener in this build (${why:-not ready}); direct baseline only"
-    stop_pid "${PID[oursquic]}"
-  fi
+  QTARGETS=(direct)
+  declare -A QPORT=([direct]=$P_UDP_ECHO [ours]=$P_OURS_QUIC [before]=$P_BEFORE_QUIC)
+  declare -A QPID=([ours]=oursquic [before]=beforequic)
+  for t in ${AB:+before} ours; do
+    if [ "$t" = before ]; then
+      start_ours beforequic "$P_BEFORE_QUIC_MGMT" "$RUN/before-quic.yaml" "$BEFORE_LAUNCHER" "$BEFORE_JAR" \
+        "${BEFORE_JAVA_OPTS:-}"
+      if wait_ready beforequic "$P_BEFORE_QUIC_MGMT"; then
+        QTARGETS+=(before)
+        [ -z "$QPIN_PROXY" ] || taskset -a -cp 1 "${PID[beforequic]}" >/dev/null
+      else
+        log "quic: the before build did not become ready"
+      fi
+      continue
+    fi
+    start_ours oursquic "$P_OURS_QUIC_MGMT" "$RUN/ours-quic.yaml"
+    if wait_ready oursquic "$P_OURS_QUIC_MGMT"; then
+      QTARGETS+=(ours)
+      [ -z "$QPIN_PROXY" ] || taskset -a -cp 1 "${PID[oursquic]}" >/dev/null
+    else
+      why=$(grep -m1 -iE 'quic|error' "$RUN/oursquic.out" | cut -c1-200 || true)
+      echo "${why:-no quic listener came up}" > "$OUT/quic-unavailable.txt"
+      log "quic: ours has no working quic listener in this build (${why:-not ready}); direct baseline only"
+      stop_pid "${PID[oursquic]}"
+    fi
+  done
   QDUR=$((DUR < 5 ? DUR : 5))
+  QWIN=${QUIC_WINDOW:-128}
   echo "quic_duration_s=$QDUR" >> "$OUT/meta.env"
-  # Warm-up: one session's worth of datagrams through each path before the rounds (ours' JIT).
-  for port in "$P_UDP_ECHO" $([ "$quic_ok" = 1 ] && echo "$P_OURS_QUIC"); do
-    timeout 30 python3 "$LIB/quic_sender.py" --port "$port" --seconds "$QDUR" >/dev/null 2>&1 || true
+  echo "quic_window=$QWIN" >> "$OUT/meta.env"
+  # Warm-up: one session's worth of datagrams through each path before the rounds (the JITs).
+  for t in "${QTARGETS[@]}"; do
+    timeout 30 "${QPIN_ENDS[@]}" python3 "$LIB/quic_sender.py" --port "${QPORT[$t]}" --seconds "$QDUR" --window "$QWIN" >/dev/null 2>&1 || true
   done
   for r in $(seq "$ROUNDS"); do
-    for t in direct ours; do
-      [ "$t" = ours ] && [ "$quic_ok" = 0 ] && continue
-      port=$([ "$t" = direct ] && echo "$P_UDP_ECHO" || echo "$P_OURS_QUIC")
+    order=("${QTARGETS[@]}")
+    if [ $((r % 2)) = 0 ]; then mapfile -t order < <(printf '%s\n' "${QTARGETS[@]}" | tac); fi
+    for t in "${order[@]}"; do
       c0=0
-      [ "$t" = direct ] || c0=$(cpu_ticks "${PID[oursquic]}")
-      read -r rate lost < <(timeout $((QDUR + 20)) python3 "$LIB/quic_sender.py" --port "$port" --seconds "$QDUR" || echo "0 0")
+      [ "$t" = direct ] || c0=$(cpu_ticks "${PID[${QPID[$t]}]}")
+      e0=$(cpu_ticks "${PID[udpecho]}")
+      read -r rate lost scpu < <(timeout $((QDUR + 20)) "${QPIN_ENDS[@]}" python3 "$LIB/quic_sender.py" --port "${QPORT[$t]}" --seconds "$QDUR" --window "$QWIN" || echo "0 0 0")
+      ecpu=$(( ($(cpu_ticks "${PID[udpecho]}") - e0) * 1000 / CLK_TCK ))
       record "$r" quic "$t" dgrams_s "$rate"
       record "$r" quic "$t" lost "$lost"
+      record "$r" quic "$t" sender_cpu_ms "${scpu:-0}"
+      record "$r" quic "$t" echo_cpu_ms "$ecpu"
       cpu=""
       if [ "$t" != direct ]; then
-        cpu=$(( ($(cpu_ticks "${PID[oursquic]}") - c0) * 1000 / CLK_TCK ))
+        cpu=$(( ($(cpu_ticks "${PID[${QPID[$t]}]}") - c0) * 1000 / CLK_TCK ))
         record "$r" quic "$t" cpu_ms "$cpu"
       fi
-      log "  round $r quic $t: $rate datagrams/s echoed ($lost lost)${cpu:+ cpu_ms=$cpu}"
+      log "  round $r quic $t: $rate datagrams/s echoed ($lost lost)${cpu:+ cpu_ms=$cpu} sender_cpu_ms=${scpu:-0} echo_cpu_ms=$ecpu"
     done
   done
 fi

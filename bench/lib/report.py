@@ -66,10 +66,10 @@ def duration(meta, w=""):
     return float(mode.split("duration_s=")[1].split()[0]) if "duration_s=" in mode else 1.0
 
 
-def cpu_per(raw, meta, t, w, m, scale, count=False):
+def cpu_per(raw, meta, t, w, m, scale, count=False, cpu_metric="cpu_ms"):
     """Median over rounds of the proxy's CPU per unit of work: cpu_ms * scale / (rate * duration),
     or cpu_ms * scale / m when m is a count (the latency workload's requests)."""
-    cpu, val = raw.get((w, t, "cpu_ms")), raw.get((w, t, m))
+    cpu, val = raw.get((w, t, cpu_metric)), raw.get((w, t, m))
     if not cpu or not val:
         return None
     per = [c * scale / (v if count else v * duration(meta, w)) for c, v in zip(cpu, val) if v > 0]
@@ -218,15 +218,27 @@ def tables(raw, meta):
     if qd is None and qo is None:
         return "\n".join(lines + startup_line(raw))
     lines.append("**QUIC datagram forwarding** (one session opened by a real QUIC v1 Initial with SNI, then "
-                 "1,200-byte datagrams with a window of 32 in flight, echoed by a UDP backend)")
+                 f"1,200-byte datagrams with a window of {meta.get('quic_window', '32')} in flight, echoed by a UDP "
+                 f"backend; pinning: {meta.get('quic_pinning', 'none')})")
     lines.append("")
-    lines.append("| target | datagrams/s echoed | ×direct | proxy CPU µs/datagram echoed |")
-    lines.append("|---|---:|---:|---:|")
-    lines.append(f"| direct | {fmt(qd)} | 1.00× | — |")
+    lines.append("| target | datagrams/s echoed | ×direct | proxy CPU µs/datagram echoed | sender CPU µs/datagram "
+                 "| echo CPU µs/datagram | datagrams lost |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+
+    def ends(t):
+        return (f"{fmt(cpu_per(raw, meta, t, 'quic', 'dgrams_s', 1000.0, cpu_metric='sender_cpu_ms'), 1)} "
+                f"| {fmt(cpu_per(raw, meta, t, 'quic', 'dgrams_s', 1000.0, cpu_metric='echo_cpu_ms'), 1)} "
+                f"| {fmt(med(raw, 'quic', t, 'lost'))}")
+    lines.append(f"| direct | {fmt(qd)} | 1.00× | — | {ends('direct')} |")
+    qb = med(raw, "quic", "before", "dgrams_s")
+    if qb is not None:
+        lines.append(f"| {LABEL['before']} | {fmt(qb)} | {ratio(qb, qd)} "
+                     f"| {fmt(cpu_per(raw, meta, 'before', 'quic', 'dgrams_s', 1000.0), 1)} | {ends('before')} |")
     if qo is None:
-        lines.append(f"| sniproxy-java | n/a: {meta.get('quic_unavailable', 'no quic listener in this build')} | n/a | n/a |")
+        lines.append(f"| sniproxy-java | n/a: {meta.get('quic_unavailable', 'no quic listener in this build')} | n/a | n/a | | | |")
     else:
-        lines.append(f"| sniproxy-java | {fmt(qo)} | {ratio(qo, qd)} | {fmt(cpu_per(raw, meta, 'ours', 'quic', 'dgrams_s', 1000.0), 1)} |")
+        lines.append(f"| sniproxy-java | {fmt(qo)} | {ratio(qo, qd)} | {fmt(cpu_per(raw, meta, 'ours', 'quic', 'dgrams_s', 1000.0), 1)} "
+                     f"| {ends('ours')} |")
     lines.append("")
 
     lines += startup_line(raw)
