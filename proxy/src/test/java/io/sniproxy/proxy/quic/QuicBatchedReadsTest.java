@@ -1,15 +1,10 @@
 package io.sniproxy.proxy.quic;
 
-import static io.sniproxy.proxy.quic.InitialPackets.crypto;
-import static io.sniproxy.proxy.quic.InitialPackets.seal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.sniproxy.proxy.testing.ClientHellos;
-import io.sniproxy.proxy.testing.ProxyHarness;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,22 +28,11 @@ class QuicBatchedReadsTest {
     @Test
     void burstsOfDatagramsOfEverySizeArriveWholeAndInOrderBothWays() throws Exception {
         try (UdpRecorder api = new UdpRecorder(true);
-                ProxyHarness proxy = ProxyHarness.start("""
-                        listeners:
-                          - name: quic
-                            address: 127.0.0.1:${port:quic}
-                            protocol: quic
-                        routes:
-                          - hostnames: [api.example.com]
-                            backend: %s
-                        """.formatted(api.address()), List.of(new QuicListenerFactory()));
-                DatagramSocket client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            client.setSoTimeout(5000);
+                QuicProxyFixture quic = QuicProxyFixture.start(api.address(), "");
+                DatagramSocket client = QuicProxyFixture.client()) {
             client.setReceiveBufferSize(1 << 20);
-            InetSocketAddress listener = new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port("quic"));
-            byte[] initial = seal(QuicVersion.V1, CID, new byte[0], 0,
-                    crypto(ClientHellos.handshakeMessage(ClientHellos.tls13("api.example.com")), 0,
-                            ClientHellos.handshakeMessage(ClientHellos.tls13("api.example.com")).length), 1200);
+            InetSocketAddress listener = quic.listener();
+            byte[] initial = QuicProxyFixture.initial(CID);
             client.send(new DatagramPacket(initial, initial.length, listener));
             await().atMost(Duration.ofSeconds(10)).until(() -> api.received().size() == 1);
             receive(client);
@@ -95,9 +79,7 @@ class QuicBatchedReadsTest {
     }
 
     private static byte[] receive(DatagramSocket client) throws Exception {
-        byte[] buf = new byte[65_535];
-        DatagramPacket p = new DatagramPacket(buf, buf.length);
-        client.receive(p);
+        DatagramPacket p = QuicProxyFixture.receive(client);
         return Arrays.copyOf(p.getData(), p.getLength());
     }
 }

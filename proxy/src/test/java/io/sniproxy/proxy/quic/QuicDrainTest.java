@@ -1,48 +1,31 @@
 package io.sniproxy.proxy.quic;
 
-import static io.sniproxy.proxy.quic.InitialPackets.crypto;
-import static io.sniproxy.proxy.quic.InitialPackets.seal;
+import static io.sniproxy.proxy.quic.QuicProxyFixture.client;
+import static io.sniproxy.proxy.quic.QuicProxyFixture.exchange;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.sniproxy.proxy.testing.ClientHellos;
 import io.sniproxy.proxy.testing.ProxyHarness;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /** A drain (SIGTERM) keeps open QUIC sessions forwarding, takes no new client, and bounds the wait. */
 class QuicDrainTest {
 
-    static final String CONFIG = """
-            listeners:
-              - name: quic
-                address: 127.0.0.1:${port:quic}
-                protocol: quic
-            routes:
-              - hostnames: [api.example.com]
-                backend: %s
-            timeouts:
-              udpSession: %s
-            """;
-
-    static final byte[] HELLO = ClientHellos.handshakeMessage(ClientHellos.tls13("api.example.com"));
-    static final byte[] INITIAL = seal(QuicVersion.V1, new byte[] {9, 9, 9, 9}, new byte[0], 0,
-            crypto(HELLO, 0, HELLO.length), 1200);
+    static final byte[] INITIAL = QuicProxyFixture.initial(new byte[] {9, 9, 9, 9});
 
     @Test
     void drainWaitsForAnOpenSessionWhichKeepsForwardingUntilItExpires() throws Exception {
         try (UdpRecorder backend = new UdpRecorder(true);
-                ProxyHarness proxy = ProxyHarness.start(CONFIG.formatted(backend.address(), "1500ms"),
-                        List.of(new QuicListenerFactory()));
-                DatagramSocket open = QuicSessionTest.client();
-                DatagramSocket late = QuicSessionTest.client()) {
-            InetSocketAddress listener = new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port("quic"));
+                QuicProxyFixture quic = QuicProxyFixture.start(backend.address(), udpSession("1500ms"));
+                DatagramSocket open = client();
+                DatagramSocket late = client()) {
+            ProxyHarness proxy = quic.proxy();
+            InetSocketAddress listener = quic.listener();
             exchange(open, listener, INITIAL);
             assertThat(proxy.server().openSessions()).isEqualTo(1);
 
@@ -71,10 +54,10 @@ class QuicDrainTest {
     @Test
     void drainBoundClosesSessionsThatOutliveIt() throws Exception {
         try (UdpRecorder backend = new UdpRecorder(true);
-                ProxyHarness proxy = ProxyHarness.start(CONFIG.formatted(backend.address(), "60s"),
-                        List.of(new QuicListenerFactory()));
-                DatagramSocket open = QuicSessionTest.client()) {
-            InetSocketAddress listener = new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port("quic"));
+                QuicProxyFixture quic = QuicProxyFixture.start(backend.address(), udpSession("60s"));
+                DatagramSocket open = client()) {
+            ProxyHarness proxy = quic.proxy();
+            InetSocketAddress listener = quic.listener();
             exchange(open, listener, INITIAL);
 
             long start = System.nanoTime();
@@ -86,9 +69,8 @@ class QuicDrainTest {
         }
     }
 
-    private static void exchange(DatagramSocket client, InetSocketAddress listener, byte[] payload) throws Exception {
-        client.send(new DatagramPacket(payload, payload.length, listener));
-        DatagramPacket reply = QuicSessionTest.receive(client);
-        assertThat(reply.getSocketAddress()).isEqualTo(listener);
+    private static String udpSession(String silence) {
+        return "timeouts:\n  udpSession: " + silence + "\n";
     }
+
 }

@@ -6,9 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.sniproxy.proxy.testing.ProxyHarness;
-import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,6 +23,7 @@ class QuicEndToEndTest {
     static NioEventLoopGroup group;
     QuicPeers.Server api;
     QuicPeers.Server org;
+    QuicProxyFixture quic;
     ProxyHarness proxy;
 
     @BeforeAll
@@ -41,53 +40,43 @@ class QuicEndToEndTest {
     void start() throws Exception {
         api = new QuicPeers.Server(group, "api", false);
         org = new QuicPeers.Server(group, "org", true);
-        proxy = ProxyHarness.start("""
-                listeners:
-                  - name: quic
-                    address: 127.0.0.1:${port:quic}
-                    protocol: quic
-                routes:
-                  - hostnames: [api.example.com]
-                    backend: %s
+        quic = QuicProxyFixture.start(api.address(), """
                   - hostnames: ["*.example.org"]
                     backend: %s
                     protocols: [quic]
                 timeouts:
                   udpSession: 3s
-                """.formatted(api.address(), org.address()), List.of(new QuicListenerFactory()));
+                """.formatted(org.address()));
+        proxy = quic.proxy();
     }
 
     @AfterEach
     void stop() throws Exception {
-        proxy.close();
+        quic.close();
         api.close();
         org.close();
     }
 
-    InetSocketAddress listener() {
-        return new InetSocketAddress("127.0.0.1", proxy.port("quic"));
-    }
-
     @Test
     void exactRouteCompletesAHandshakeAndAStreamExchangeAndTheOtherServerGetsNothing() throws Exception {
-        String answer = QuicPeers.exchange(group, listener(), "api.example.com", "hello over quic", 5000);
+        String answer = QuicPeers.exchange(group, quic.listener(), "api.example.com", "hello over quic", 5000);
         assertThat(answer).isEqualTo("api:hello over quic");
         assertThat(api.streams.get()).isEqualTo(1);
         assertThat(org.datagrams.get()).isZero();
         assertThat(proxy.outcome("quic", "routed")).isEqualTo(1);
         assertThat(proxy.bytes("quic", "upstream")).isGreaterThan(1200);
         assertThat(proxy.bytes("quic", "downstream")).isGreaterThan(0);
-        assertThat(datagrams("upstream")).isGreaterThanOrEqualTo(3);
-        assertThat(datagrams("downstream")).isGreaterThanOrEqualTo(2);
+        assertThat(quic.datagrams("upstream")).isGreaterThanOrEqualTo(3);
+        assertThat(quic.datagrams("downstream")).isGreaterThanOrEqualTo(2);
     }
 
     @Test
     void wildcardRouteReachesItsServerThroughARetryAndTheOtherServerGetsNothing() throws Exception {
-        String answer = QuicPeers.exchange(group, listener(), "www.example.org", "second", 5000);
+        String answer = QuicPeers.exchange(group, quic.listener(), "www.example.org", "second", 5000);
         assertThat(answer).isEqualTo("org:second");
         assertThat(org.streams.get()).isEqualTo(1);
         assertThat(api.datagrams.get()).isZero();
-        String again = QuicPeers.exchange(group, listener(), "cdn.example.org", "third", 5000);
+        String again = QuicPeers.exchange(group, quic.listener(), "cdn.example.org", "third", 5000);
         assertThat(again).isEqualTo("org:third");
         assertThat(api.datagrams.get()).isZero();
         assertThat(proxy.outcome("quic", "routed")).isEqualTo(2);
@@ -95,33 +84,21 @@ class QuicEndToEndTest {
 
     @Test
     void anUnmatchedNameReachesNoServerAndItsSessionsEnd() {
-        assertThatThrownBy(() -> QuicPeers.exchange(group, listener(), "nobody.example.net", "x", 1500))
+        assertThatThrownBy(() -> QuicPeers.exchange(group, quic.listener(), "nobody.example.net", "x", 1500))
                 .isInstanceOf(Exception.class);
         assertThat(api.datagrams.get()).isZero();
         assertThat(org.datagrams.get()).isZero();
-        assertThat(drops("no_route")).isGreaterThanOrEqualTo(1);
+        assertThat(quic.drops("no_route")).isGreaterThanOrEqualTo(1);
         assertThat(proxy.outcome("quic", "no_route")).isGreaterThanOrEqualTo(1);
         assertThat(proxy.outcome("quic", "routed")).isZero();
-        await().atMost(Duration.ofSeconds(5)).until(() -> sessions() == 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> quic.sessions() == 0);
     }
 
     @Test
     void sessionsExpireAfterTheirSilenceAndTheGaugeReturnsToZero() throws Exception {
-        QuicPeers.exchange(group, listener(), "api.example.com", "one", 5000);
-        QuicPeers.exchange(group, listener(), "www.example.org", "two", 5000);
-        assertThat(sessions()).isBetween(1.0, 2.0);
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> sessions() == 0);
-    }
-
-    double sessions() {
-        return proxy.udpSessions("quic");
-    }
-
-    double drops(String reason) {
-        return proxy.udpDrops("quic", reason);
-    }
-
-    double datagrams(String direction) {
-        return proxy.udpDatagrams("quic", direction);
+        QuicPeers.exchange(group, quic.listener(), "api.example.com", "one", 5000);
+        QuicPeers.exchange(group, quic.listener(), "www.example.org", "two", 5000);
+        assertThat(quic.sessions()).isBetween(1.0, 2.0);
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> quic.sessions() == 0);
     }
 }

@@ -32,13 +32,11 @@ import org.junit.jupiter.api.Test;
 class QuicMigrationTest {
 
     static NioEventLoopGroup group;
-    QuicSessionsFactory factory;
     QuicPeers.Server api;
+    QuicProxyFixture quic;
+    /** The listener factory: how many session slots (backend sockets) are taken. */
+    QuicListenerFactory factory;
     ProxyHarness proxy;
-
-    /** The listener factory, kept to read how many session slots (backend sockets) are taken. */
-    static final class QuicSessionsFactory extends QuicListenerFactory {
-    }
 
     @BeforeAll
     static void startGroup() {
@@ -53,33 +51,23 @@ class QuicMigrationTest {
     @BeforeEach
     void start() throws Exception {
         api = new QuicPeers.Server(group, "api", false);
-        factory = new QuicSessionsFactory();
-        proxy = ProxyHarness.start("""
-                listeners:
-                  - name: quic
-                    address: 127.0.0.1:${port:quic}
-                    protocol: quic
-                routes:
-                  - hostnames: [api.example.com]
-                    backend: %s
+        quic = QuicProxyFixture.start(api.address(), """
                 timeouts:
                   udpSession: 2s
-                """.formatted(api.address()), List.of(factory));
+                """);
+        factory = quic.factory();
+        proxy = quic.proxy();
     }
 
     @AfterEach
     void stop() throws Exception {
-        proxy.close();
+        quic.close();
         api.close();
-    }
-
-    InetSocketAddress listener() {
-        return new InetSocketAddress("127.0.0.1", proxy.port("quic"));
     }
 
     @Test
     void aNatRebindingMidConnectionKeepsTheConnectionAndTheOldPathExpiresOnItsOwn() throws Exception {
-        try (UdpNat nat = new UdpNat(listener());
+        try (UdpNat nat = new UdpNat(quic.listener());
                 QuicPeers.Client client = QuicPeers.Client.connect(group, nat.inside(), "api.example.com", 10_000)) {
             assertThat(client.request("before the switch")).isEqualTo("api:before the switch");
             assertThat(factory.openSessions()).isEqualTo(1);
@@ -89,9 +77,9 @@ class QuicMigrationTest {
 
             assertThat(client.request("after the switch")).isEqualTo("api:after the switch");
             assertThat(api.connections.get()).as("the same QUIC connection").isEqualTo(1);
-            assertThat(migrations("migrated")).isEqualTo(1);
+            assertThat(quic.migrations("migrated")).isEqualTo(1);
             assertThat(proxy.outcome("quic", "routed")).isEqualTo(1);
-            assertThat(sessions()).isEqualTo(1);
+            assertThat(quic.sessions()).isEqualTo(1);
             assertThat(factory.openSessions()).as("the new path has its own backend socket").isEqualTo(2);
 
             // The old path hears nothing more and ends after udpSession; the connection goes on.
@@ -99,19 +87,19 @@ class QuicMigrationTest {
                 assertThat(client.request("still there")).isEqualTo("api:still there");
                 return factory.openSessions() == 1;
             });
-            assertThat(sessions()).isEqualTo(1);
+            assertThat(quic.sessions()).isEqualTo(1);
             assertThat(client.request("later")).isEqualTo("api:later");
             assertThat(api.connections.get()).isEqualTo(1);
-            assertThat(migrations("migrated")).isEqualTo(1);
-            assertThat(migrations("unanswered")).isZero();
+            assertThat(quic.migrations("migrated")).isEqualTo(1);
+            assertThat(quic.migrations("unanswered")).isZero();
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> sessions() == 0 && factory.openSessions() == 0);
-        assertThat(drops("not_initial")).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> quic.sessions() == 0 && factory.openSessions() == 0);
+        assertThat(quic.drops("not_initial")).isZero();
     }
 
     @Test
     void aKnownConnectionIdFromAThirdAddressDoesNotTakeTheServersTrafficAwayFromTheRealClient() throws Exception {
-        try (UdpNat nat = new UdpNat(listener());
+        try (UdpNat nat = new UdpNat(quic.listener());
                 QuicPeers.Client client = QuicPeers.Client.connect(group, nat.inside(), "api.example.com", 10_000);
                 DatagramSocket replayer = spoofer();
                 DatagramSocket forger = spoofer()) {
@@ -122,9 +110,9 @@ class QuicMigrationTest {
             // can decrypt from another.
             byte[] forged = Arrays.copyOf(observed, observed.length);
             Arrays.fill(forged, 1 + 20, forged.length, (byte) 0x5a);
-            replayer.send(new DatagramPacket(observed, observed.length, listener()));
-            forger.send(new DatagramPacket(forged, forged.length, listener()));
-            await().atMost(Duration.ofSeconds(5)).until(() -> migrations("migrated") == 2);
+            replayer.send(new DatagramPacket(observed, observed.length, quic.listener()));
+            forger.send(new DatagramPacket(forged, forged.length, quic.listener()));
+            await().atMost(Duration.ofSeconds(5)).until(() -> quic.migrations("migrated") == 2);
 
             for (int i = 0; i < 5; i++) {
                 assertThat(client.request("after the spoof " + i)).isEqualTo("api:after the spoof " + i);
@@ -140,15 +128,15 @@ class QuicMigrationTest {
             System.out.printf("QuicMigrationTest: spoofed claims: %d datagram(s) to the replayer, %d to the forger%n",
                     toReplayer, toForger);
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> sessions() == 0 && factory.openSessions() == 0);
-        assertThat(migrations("unanswered")).as("the forged claim's path ended without one datagram from the server")
+        await().atMost(Duration.ofSeconds(10)).until(() -> quic.sessions() == 0 && factory.openSessions() == 0);
+        assertThat(quic.migrations("unanswered")).as("the forged claim's path ended without one datagram from the server")
                 .isGreaterThanOrEqualTo(1);
     }
 
     @Test
     void forgedClaimsThatFillTheSessionsPathsDoNotLockTheRealClientOutOfItsRebinding() throws Exception {
         List<DatagramSocket> forgers = new ArrayList<>();
-        try (UdpNat nat = new UdpNat(listener());
+        try (UdpNat nat = new UdpNat(quic.listener());
                 QuicPeers.Client client = QuicPeers.Client.connect(group, nat.inside(), "api.example.com", 10_000)) {
             assertThat(client.request("one")).isEqualTo("api:one");
             byte[] forged = Arrays.copyOf(nat.lastShortHeader(), nat.lastShortHeader().length);
@@ -156,25 +144,25 @@ class QuicMigrationTest {
             for (int i = 1; i < QuicSession.MAX_PATHS; i++) {
                 DatagramSocket forger = spoofer();
                 forgers.add(forger);
-                forger.send(new DatagramPacket(forged, forged.length, listener()));
+                forger.send(new DatagramPacket(forged, forged.length, quic.listener()));
             }
-            await().atMost(Duration.ofSeconds(5)).until(() -> migrations("migrated") == QuicSession.MAX_PATHS - 1);
+            await().atMost(Duration.ofSeconds(5)).until(() -> quic.migrations("migrated") == QuicSession.MAX_PATHS - 1);
             assertThat(factory.openSessions()).isEqualTo(QuicSession.MAX_PATHS);
 
             nat.rebind(); // every path is taken: the oldest one the server never answered makes room
             assertThat(client.request("after the switch")).isEqualTo("api:after the switch");
             assertThat(api.connections.get()).isEqualTo(1);
-            assertThat(migrations("migrated")).isEqualTo(QuicSession.MAX_PATHS);
-            assertThat(migrations("path_limit")).isZero();
-            assertThat(migrations("unanswered")).isEqualTo(1);
+            assertThat(quic.migrations("migrated")).isEqualTo(QuicSession.MAX_PATHS);
+            assertThat(quic.migrations("path_limit")).isZero();
+            assertThat(quic.migrations("unanswered")).isEqualTo(1);
             assertThat(factory.openSessions()).isEqualTo(QuicSession.MAX_PATHS);
         } finally {
             for (DatagramSocket f : forgers) {
                 f.close();
             }
         }
-        await().atMost(Duration.ofSeconds(10)).until(() -> sessions() == 0 && factory.openSessions() == 0);
-        assertThat(migrations("unanswered")).isEqualTo(QuicSession.MAX_PATHS - 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> quic.sessions() == 0 && factory.openSessions() == 0);
+        assertThat(quic.migrations("unanswered")).isEqualTo(QuicSession.MAX_PATHS - 1);
     }
 
     static DatagramSocket spoofer() throws Exception {
@@ -196,18 +184,5 @@ class QuicMigrationTest {
             // quiet now
         }
         return n;
-    }
-
-    double sessions() {
-        return proxy.udpSessions("quic");
-    }
-
-    double drops(String reason) {
-        return proxy.udpDrops("quic", reason);
-    }
-
-    double migrations(String result) {
-        var c = proxy.registry().find("sniproxy.udp.migrations").tags("listener", "quic", "result", result).counter();
-        return c == null ? -1 : c.count();
     }
 }

@@ -1,11 +1,10 @@
 package io.sniproxy.proxy.quic;
 
-import static io.sniproxy.proxy.quic.InitialPackets.crypto;
-import static io.sniproxy.proxy.quic.InitialPackets.seal;
+import static io.sniproxy.proxy.quic.QuicProxyFixture.client;
+import static io.sniproxy.proxy.quic.QuicProxyFixture.exchange;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.sniproxy.proxy.testing.ClientHellos;
 import io.sniproxy.proxy.testing.ProxyHarness;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -46,16 +45,14 @@ class QuicReloadTest {
 
     @Test
     void newClientsFollowTheNewRoutesAndARemovedListenerServesItsSessionsUntilTheyExpire() throws Exception {
-        byte[] hello = ClientHellos.handshakeMessage(ClientHellos.tls13("api.example.com"));
-        byte[] initial = seal(QuicVersion.V1, new byte[] {7, 7, 7, 7}, new byte[0], 0, crypto(hello, 0, hello.length),
-                1200);
+        byte[] initial = QuicProxyFixture.initial(new byte[] {7, 7, 7, 7});
         try (UdpRecorder blue = new UdpRecorder(true);
                 UdpRecorder green = new UdpRecorder(true);
                 ProxyHarness proxy = ProxyHarness.start(WITH_QUIC.formatted(blue.address()),
                         List.of(new QuicListenerFactory()));
-                DatagramSocket first = QuicSessionTest.client();
-                DatagramSocket second = QuicSessionTest.client();
-                DatagramSocket third = QuicSessionTest.client()) {
+                DatagramSocket first = client();
+                DatagramSocket second = client();
+                DatagramSocket third = client()) {
             InetSocketAddress listener = new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port("quic"));
             exchange(first, listener, initial);
             assertThat(blue.received()).hasSize(1);
@@ -88,9 +85,4 @@ class QuicReloadTest {
         }
     }
 
-    private static void exchange(DatagramSocket client, InetSocketAddress listener, byte[] payload) throws Exception {
-        client.send(new DatagramPacket(payload, payload.length, listener));
-        DatagramPacket reply = QuicSessionTest.receive(client);
-        assertThat(reply.getSocketAddress()).isEqualTo(listener);
-    }
 }

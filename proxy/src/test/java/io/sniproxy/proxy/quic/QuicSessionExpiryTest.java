@@ -1,12 +1,8 @@
 package io.sniproxy.proxy.quic;
 
-import static io.sniproxy.proxy.quic.InitialPackets.crypto;
-import static io.sniproxy.proxy.quic.InitialPackets.seal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.sniproxy.proxy.testing.ClientHellos;
-import io.sniproxy.proxy.testing.ProxyHarness;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -16,8 +12,6 @@ import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HexFormat;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -39,57 +33,48 @@ class QuicSessionExpiryTest {
 
     @Test
     void everySessionExpiresAndFileDescriptorsReturnToBaselineAfterOverAThousandSessions() throws Exception {
-        byte[] hello = ClientHellos.handshakeMessage(ClientHellos.tls13("api.example.com"));
-        byte[] initial = seal(QuicVersion.V1, HexFormat.of().parseHex("0102030405060708"), new byte[0], 0,
-                crypto(hello, 0, hello.length), 1200);
-        QuicListenerFactory factory = new QuicListenerFactory();
+        byte[] initial = QuicProxyFixture.initial("0102030405060708");
         try (UdpRecorder backend = new UdpRecorder(true);
-                ProxyHarness proxy = ProxyHarness.start("""
-                        listeners:
-                          - name: quic
-                            address: 127.0.0.1:${port:quic}
-                            protocol: quic
-                        routes:
-                          - hostnames: [api.example.com]
-                            backend: %s
+                QuicProxyFixture quic = QuicProxyFixture.start(backend.address(), """
                         timeouts:
                           udpSession: 4s
                         limits:
                           maxUdpSessions: 5000
-                        """.formatted(backend.address()), List.of(factory))) {
-            InetSocketAddress listener = new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port("quic"));
+                        """)) {
+            QuicListenerFactory factory = quic.factory();
+            InetSocketAddress listener = quic.listener();
             // Warm up the same way the test runs (virtual threads: the JDK makes its I/O pollers on
             // first use), so lazily created descriptors belong in the baseline.
             AtomicInteger failures = new AtomicInteger();
             run(listener, initial, CONCURRENCY, failures);
-            await().atMost(Duration.ofSeconds(15)).until(() -> proxy.udpSessions("quic") == 0);
+            await().atMost(Duration.ofSeconds(15)).until(() -> quic.sessions() == 0);
             long baseline = openFds();
 
             long start = System.nanoTime();
             run(listener, initial, SESSIONS, failures);
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            double peakSessions = proxy.udpSessions("quic");
+            double peakSessions = quic.sessions();
             long peakFds = openFds();
 
             long expiryStart = System.nanoTime();
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-                    .until(() -> proxy.udpSessions("quic") == 0);
+                    .until(() -> quic.sessions() == 0);
             long expiryMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - expiryStart);
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                     .until(() -> openFds() <= baseline + 3);
             long after = openFds();
             System.out.printf("quic expiry test: %d clients answered in %d ms (%.0f sessions routed, warm-up included); peak gauge=%.0f; fds baseline=%d "
                     + "peak=%d after=%d; all expired %d ms after the last was made%n", SESSIONS, millis,
-                    proxy.outcome("quic", "routed"),
+                    quic.outcome("routed"),
                     peakSessions, baseline, peakFds, after, expiryMillis);
 
             assertThat(failures.get()).as("clients without an answer").isZero();
             // a closed client's port may be reused by a later client while its session is still open:
             // that client then joins the session, as it would at any NAT
-            assertThat(proxy.outcome("quic", "routed")).isBetween(1000.0, (double) SESSIONS + CONCURRENCY);
+            assertThat(quic.outcome("routed")).isBetween(1000.0, (double) SESSIONS + CONCURRENCY);
             assertThat(peakSessions).as("sessions still open right after the last answer").isGreaterThan(1000);
             assertThat(peakFds - baseline).as("one backend socket per open session").isGreaterThan(1000);
-            assertThat(proxy.udpSessions("quic")).isZero();
+            assertThat(quic.sessions()).isZero();
             assertThat(factory.openSessions()).isZero();
             assertThat(factory.pendingBytes()).isZero();
             assertThat(after).isLessThanOrEqualTo(baseline + 3);

@@ -3,6 +3,8 @@ package io.sniproxy.proxy.quic;
 import static io.sniproxy.proxy.quic.InitialPackets.concat;
 import static io.sniproxy.proxy.quic.InitialPackets.crypto;
 import static io.sniproxy.proxy.quic.InitialPackets.seal;
+import static io.sniproxy.proxy.quic.QuicProxyFixture.client;
+import static io.sniproxy.proxy.quic.QuicProxyFixture.receive;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -18,6 +20,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,19 +35,15 @@ class QuicSessionTest {
 
     UdpRecorder api;
     UdpRecorder other;
+    QuicProxyFixture quic;
     ProxyHarness proxy;
 
     @BeforeEach
     void start() throws Exception {
         api = new UdpRecorder(true);
         other = new UdpRecorder(true);
-        proxy = ProxyHarness.start("""
-                listeners:
-                  - name: quic
-                    address: 127.0.0.1:${port:quic}
-                    protocol: quic
-                routes:
-                  - hostnames: [api.example.com, "*.example.com"]
+        quic = QuicProxyFixture.start(api.address(), """
+                  - hostnames: ["*.example.com"]
                     backend: %s
                   - hostnames: [other.example.net]
                     backend: %s
@@ -56,12 +55,13 @@ class QuicSessionTest {
                 limits:
                   maxUdpSessions: 3
                   maxClientHelloBytes: 8192
-                """.formatted(api.address(), other.address()), List.of(new QuicListenerFactory()));
+                """.formatted(api.address(), other.address()));
+        proxy = quic.proxy();
     }
 
     @AfterEach
     void stop() throws Exception {
-        proxy.close();
+        quic.close();
         api.close();
         other.close();
     }
@@ -74,11 +74,11 @@ class QuicSessionTest {
         byte[] second = seal(QuicVersion.V1, CID, new byte[0], 1, crypto(hello, half, hello.length), 1200);
         byte[] later = {0x41, 1, 2, 3, 4, 5, 6, 7, 8}; // a short-header packet once the session is routed
         try (DatagramSocket client = client()) {
-            send(client, second);
+            quic.send(client, second);
             assertThat(proxy.outcome("quic", "routed")).isZero();
-            send(client, first);
+            quic.send(client, first);
             await().atMost(Duration.ofSeconds(5)).until(() -> api.received().size() >= 2);
-            send(client, later);
+            quic.send(client, later);
             await().atMost(Duration.ofSeconds(5)).until(() -> api.received().size() >= 3);
 
             assertThat(api.received()).extracting(UdpRecorder.Received::payload)
@@ -88,14 +88,14 @@ class QuicSessionTest {
             // replies come back from the listener's own address
             for (int i = 0; i < 3; i++) {
                 DatagramPacket reply = receive(client);
-                assertThat(reply.getSocketAddress()).isEqualTo(listener());
+                assertThat(reply.getSocketAddress()).isEqualTo(quic.listener());
                 assertThat(new String(reply.getData(), 0, 5)).isEqualTo("echo:");
             }
         }
         assertThat(other.received()).isEmpty();
         assertThat(proxy.outcome("quic", "routed")).isEqualTo(1);
-        assertThat(datagrams("upstream")).isEqualTo(3);
-        assertThat(datagrams("downstream")).isEqualTo(3);
+        assertThat(quic.datagrams("upstream")).isEqualTo(3);
+        assertThat(quic.datagrams("downstream")).isEqualTo(3);
         assertThat(proxy.bytes("quic", "upstream")).isEqualTo(first.length + second.length + later.length);
     }
 
@@ -108,17 +108,17 @@ class QuicSessionTest {
         byte[] unknownVersion = initial.clone();
         unknownVersion[1] = 0x0a; // 0x0a..: a reserved (greasing) version
         try (DatagramSocket client = client()) {
-            send(client, "GET / HTTP/1.1\r\n\r\n".getBytes());
-            send(client, new byte[] {0x40, 1, 2, 3});
-            send(client, tampered);
-            send(client, unknownVersion);
-            send(client, seal(QuicVersion.V2, CID, new byte[0], 0, new byte[] {0x01}, 900));
-            send(client, Arrays.copyOf(initial, 900)); // its Length runs past the datagram
-            await().atMost(Duration.ofSeconds(5)).until(() -> drops("not_initial") == 2
-                    && drops("undecryptable") == 1 && drops("unsupported_version") == 1 && drops("too_small") == 1
-                    && drops("malformed") == 1);
+            quic.send(client, "GET / HTTP/1.1\r\n\r\n".getBytes());
+            quic.send(client, new byte[] {0x40, 1, 2, 3});
+            quic.send(client, tampered);
+            quic.send(client, unknownVersion);
+            quic.send(client, seal(QuicVersion.V2, CID, new byte[0], 0, new byte[] {0x01}, 900));
+            quic.send(client, Arrays.copyOf(initial, 900)); // its Length runs past the datagram
+            await().atMost(Duration.ofSeconds(5)).until(() -> quic.drops("not_initial") == 2
+                    && quic.drops("undecryptable") == 1 && quic.drops("unsupported_version") == 1 && quic.drops("too_small") == 1
+                    && quic.drops("malformed") == 1);
         }
-        assertThat(sessions()).isZero();
+        assertThat(quic.sessions()).isZero();
         assertThat(api.received()).isEmpty();
         assertThat(other.received()).isEmpty();
     }
@@ -128,12 +128,12 @@ class QuicSessionTest {
         byte[] hello = ClientHellos.handshakeMessage(ClientHellos.large("api.example.com", 1900));
         byte[] first = seal(QuicVersion.V1, CID, new byte[0], 0, crypto(hello, 0, 1000), 1200);
         try (DatagramSocket client = client()) {
-            send(client, first);
-            await().atMost(Duration.ofSeconds(2)).until(() -> sessions() == 1);
-            send(client, new byte[] {0x41, 9, 9}); // buffered too
-            await().atMost(Duration.ofSeconds(5)).until(() -> sessions() == 0);
+            quic.send(client, first);
+            await().atMost(Duration.ofSeconds(2)).until(() -> quic.sessions() == 1);
+            quic.send(client, new byte[] {0x41, 9, 9}); // buffered too
+            await().atMost(Duration.ofSeconds(5)).until(() -> quic.sessions() == 0);
         }
-        assertThat(drops("hello_timeout")).isEqualTo(2);
+        assertThat(quic.drops("hello_timeout")).isEqualTo(2);
         assertThat(proxy.outcome("quic", "timeout")).isEqualTo(1);
         assertThat(api.received()).isEmpty();
     }
@@ -143,12 +143,12 @@ class QuicSessionTest {
         for (String name : new String[] {"nobody.example.org", "localhost"}) {
             byte[] hello = ClientHellos.handshakeMessage(ClientHellos.tls13(name));
             try (DatagramSocket client = client()) {
-                send(client, seal(QuicVersion.V1, CID, new byte[0], 0, crypto(hello, 0, hello.length), 1200));
+                quic.send(client, seal(QuicVersion.V1, CID, new byte[0], 0, crypto(hello, 0, hello.length), 1200));
             }
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> proxy.outcome("quic", "no_route") == 2);
-        await().atMost(Duration.ofSeconds(5)).until(() -> sessions() == 0);
-        assertThat(drops("no_route")).isEqualTo(2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> quic.sessions() == 0);
+        assertThat(quic.drops("no_route")).isEqualTo(2);
         assertThat(api.received()).isEmpty();
         assertThat(other.received()).isEmpty();
     }
@@ -160,26 +160,26 @@ class QuicSessionTest {
         byte[] otherAttempt = seal(QuicVersion.V1, HexFormat.of().parseHex("b1b2b3b4b5b6b7b8"), new byte[0], 0,
                 crypto(hello, 0, hello.length), 1200);
         try (DatagramSocket client = client()) {
-            send(client, initial);
-            await().atMost(Duration.ofSeconds(5)).until(() -> proxy.outcome("quic", "no_route") == 1 && sessions() == 0);
+            quic.send(client, initial);
+            await().atMost(Duration.ofSeconds(5)).until(() -> proxy.outcome("quic", "no_route") == 1 && quic.sessions() == 0);
             long refusedBy = System.nanoTime();
-            send(client, initial); // the client heard nothing: it retransmits
-            send(client, initial);
-            await().atMost(Duration.ofSeconds(5)).until(() -> drops("refused_retransmit") == 2);
+            quic.send(client, initial); // the client heard nothing: it retransmits
+            quic.send(client, initial);
+            await().atMost(Duration.ofSeconds(5)).until(() -> quic.drops("refused_retransmit") == 2);
             assertThat(proxy.outcome("quic", "no_route")).isEqualTo(1);
-            assertThat(sessions()).isZero();
+            assertThat(quic.sessions()).isZero();
 
-            send(client, otherAttempt); // a new connection attempt (new DCID) is judged afresh
+            quic.send(client, otherAttempt); // a new connection attempt (new DCID) is judged afresh
             await().atMost(Duration.ofSeconds(5)).until(() -> proxy.outcome("quic", "no_route") == 2);
 
             // timeouts.clientHello (700 ms) after the refusal, the first attempt's ID is judged afresh too
             await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100)).until(() -> {
-                send(client, initial);
+                quic.send(client, initial);
                 return proxy.outcome("quic", "no_route") == 3;
             });
             assertThat(System.nanoTime() - refusedBy).isGreaterThanOrEqualTo(Duration.ofMillis(600).toNanos());
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> sessions() == 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> quic.sessions() == 0);
         assertThat(proxy.outcome("quic", "timeout")).isZero();
         assertThat(api.received()).isEmpty();
         assertThat(other.received()).isEmpty();
@@ -193,13 +193,13 @@ class QuicSessionTest {
         try {
             for (int i = 0; i < clients.length; i++) {
                 clients[i] = client();
-                send(clients[i], initial);
+                quic.send(clients[i], initial);
                 if (i < 3) {
                     receive(clients[i]); // routed and answered
                 }
             }
-            await().atMost(Duration.ofSeconds(5)).until(() -> drops("session_limit") == 1);
-            assertThat(sessions()).isEqualTo(3);
+            await().atMost(Duration.ofSeconds(5)).until(() -> quic.drops("session_limit") == 1);
+            assertThat(quic.sessions()).isEqualTo(3);
             assertThat(other.received()).hasSize(3);
             assertThat(proxy.outcome("quic", "refused_limit")).isEqualTo(1);
         } finally {
@@ -218,14 +218,14 @@ class QuicSessionTest {
         byte[] filler = new byte[1400];
         filler[0] = 0x41;
         try (DatagramSocket client = client()) {
-            send(client, first);
+            quic.send(client, first);
             for (int i = 0; i < QuicSession.MAX_PENDING_DATAGRAMS + 5; i++) {
-                send(client, filler);
+                quic.send(client, filler);
                 Thread.sleep(1); // stay within the kernel's receive buffer
             }
-            await().atMost(Duration.ofSeconds(5)).until(() -> drops("pending_full") >= 1);
+            await().atMost(Duration.ofSeconds(5)).until(() -> quic.drops("pending_full") >= 1);
         }
-        await().atMost(Duration.ofSeconds(5)).until(() -> sessions() == 0);
+        await().atMost(Duration.ofSeconds(5)).until(() -> quic.sessions() == 0);
         assertThat(proxy.outcome("quic", "bad_hello")).isEqualTo(1);
         assertThat(api.received()).isEmpty();
     }
@@ -235,14 +235,14 @@ class QuicSessionTest {
         byte[] big = concat(new byte[] {0x06}, InitialPackets.varint(9000), InitialPackets.varint(10), new byte[10]);
         try (DatagramSocket client = client()) {
             byte[] initial = seal(QuicVersion.V1, CID, new byte[0], 0, big, 1200);
-            send(client, initial);
-            await().atMost(Duration.ofSeconds(5)).until(() -> drops("bad_hello") == 1);
-            send(client, initial); // its retransmission is not decrypted again
-            await().atMost(Duration.ofSeconds(5)).until(() -> drops("refused_retransmit") == 1);
+            quic.send(client, initial);
+            await().atMost(Duration.ofSeconds(5)).until(() -> quic.drops("bad_hello") == 1);
+            quic.send(client, initial); // its retransmission is not decrypted again
+            await().atMost(Duration.ofSeconds(5)).until(() -> quic.drops("refused_retransmit") == 1);
         }
-        assertThat(drops("bad_hello")).isEqualTo(1);
+        assertThat(quic.drops("bad_hello")).isEqualTo(1);
         assertThat(proxy.outcome("quic", "bad_hello")).isEqualTo(1);
-        assertThat(sessions()).isZero();
+        assertThat(quic.sessions()).isZero();
         assertThat(api.received()).isEmpty();
     }
 
@@ -275,24 +275,18 @@ class QuicSessionTest {
     @Test
     void pendingSessionsShareOneByteBudgetAndGiveItBackOnEveryPath() throws Exception {
         QuicListenerFactory factory = new QuicListenerFactory(new SessionBudget(3000));
-        try (ProxyHarness small = ProxyHarness.start("""
-                listeners:
-                  - name: quic
-                    address: 127.0.0.1:${port:quic}
-                    protocol: quic
-                routes:
-                  - hostnames: [api.example.com]
-                    backend: %s
+        try (QuicProxyFixture fixture = QuicProxyFixture.start(api.address(), """
                 timeouts:
                   clientHello: 5s
-                """.formatted(api.address()), List.of(factory));
+                """, factory, UnaryOperator.identity());
                 DatagramSocket a = client();
                 DatagramSocket b = client();
                 DatagramSocket c = client()) {
             byte[] hello = ClientHellos.handshakeMessage(ClientHellos.large("api.example.com", 1900));
             byte[] first = seal(QuicVersion.V1, CID, new byte[0], 0, crypto(hello, 0, 1000), 1200);
             byte[] rest = seal(QuicVersion.V1, CID, new byte[0], 1, crypto(hello, 1000, hello.length), 1200);
-            InetSocketAddress target = new InetSocketAddress(InetAddress.getLoopbackAddress(), small.port("quic"));
+            ProxyHarness small = fixture.proxy();
+            InetSocketAddress target = fixture.listener();
             a.send(new DatagramPacket(first, first.length, target));
             b.send(new DatagramPacket(first, first.length, target));
             await().atMost(Duration.ofSeconds(5)).until(() -> factory.pendingBytes() == 2400);
@@ -331,40 +325,5 @@ class QuicSessionTest {
             assertThat(reply.getSocketAddress()).isEqualTo(target);
             assertThat(api.received()).extracting(UdpRecorder.Received::payload).containsExactly(initial);
         }
-    }
-
-    // ---- helpers ------------------------------------------------------------------------------
-
-    InetSocketAddress listener() {
-        return new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port("quic"));
-    }
-
-    static DatagramSocket client() throws Exception {
-        DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        s.setSoTimeout(5000);
-        return s;
-    }
-
-    void send(DatagramSocket client, byte[] payload) throws Exception {
-        client.send(new DatagramPacket(payload, payload.length, listener()));
-    }
-
-    static DatagramPacket receive(DatagramSocket client) throws Exception {
-        byte[] buf = new byte[65_535];
-        DatagramPacket p = new DatagramPacket(buf, buf.length);
-        client.receive(p);
-        return p;
-    }
-
-    double sessions() {
-        return proxy.udpSessions("quic");
-    }
-
-    double drops(String reason) {
-        return proxy.udpDrops("quic", reason);
-    }
-
-    double datagrams(String direction) {
-        return proxy.udpDatagrams("quic", direction);
     }
 }
