@@ -25,6 +25,7 @@ import io.sniproxy.config.ProxyConfig;
 import io.sniproxy.operator.api.ListenerProtocol;
 import io.sniproxy.operator.api.ListenerSpec;
 import io.sniproxy.operator.api.SniProxy;
+import io.sniproxy.operator.api.SniProxyStatus;
 import io.sniproxy.operator.api.SniRoute;
 import io.sniproxy.operator.api.SniRouteSpec.BackendRef;
 import io.sniproxy.operator.support.Conditions;
@@ -40,6 +41,18 @@ import org.junit.jupiter.api.Test;
 class SniProxyReconcilerTest {
 
     static final Duration WAIT = Duration.ofSeconds(20);
+
+    /**
+
+     * The garbage collector learns of a kind created after it started (our CRDs, applied once the
+
+     * control plane is up) at its next discovery resync, every 30 s in kube-controller-manager; until
+
+     * then a deleted SniProxy's dependents wait. Only the first test of a fresh control plane sees it.
+
+     */
+
+    static final Duration GC_WAIT = Duration.ofSeconds(60);
 
     /** The tests act as a cluster admin; the operator runs with its own RBAC. */
     final KubernetesClient client = ControlPlane.get().admin();
@@ -149,8 +162,8 @@ class SniProxyReconcilerTest {
         });
         Deployment second = await().atMost(WAIT).until(() -> deployment(ns, "edge"), d -> !podHash(d).equals(hash1));
         assertThat(configMap(ns, "edge").getData().get("config.yaml")).contains("10.0.0.7:8443").doesNotContain("10.0.0.5");
-        assertThat(podHash(second)).isEqualTo(await().atMost(WAIT).until(() -> get(ns, "edge").getStatus().configHash,
-                h -> h.equals(podHash(second))));
+        assertThat(podHash(second)).isEqualTo(await().atMost(WAIT).until(() -> status(ns, "edge"),
+                st -> st != null && podHash(second).equals(st.configHash)).configHash);
     }
 
     @Test
@@ -196,7 +209,7 @@ class SniProxyReconcilerTest {
         client.resource(route(ns, "api", "blue", BackendRef.address("10.0.0.5:8443"), "api.example.com")).create();
         await().atMost(WAIT).until(() -> configMap(ns, "blue"),
                 c -> c != null && c.getData().get("config.yaml").contains("api.example.com"));
-        await().atMost(WAIT).until(() -> get(ns, "blue").getStatus().routes.size() == 1);
+        await().atMost(WAIT).until(() -> status(ns, "blue"), st -> st != null && st.routes.size() == 1);
 
         Edits.edit(client, SniRoute.class, ns, "api", x -> {
             x.getSpec().proxyRef.name = "green";
@@ -206,7 +219,7 @@ class SniProxyReconcilerTest {
         await().atMost(WAIT).until(() -> configMap(ns, "green"),
                 c -> c != null && c.getData().get("config.yaml").contains("api.example.com"));
         await().atMost(WAIT).until(() -> configMap(ns, "blue").getData().get("config.yaml").contains("routes: []"));
-        await().atMost(WAIT).until(() -> get(ns, "blue").getStatus().routes.isEmpty());
+        await().atMost(WAIT).until(() -> status(ns, "blue"), st -> st != null && st.routes.isEmpty());
     }
 
     @Test
@@ -250,7 +263,7 @@ class SniProxyReconcilerTest {
 
         // The garbage collector (kube-controller-manager) deletes what the owner references name; the
         // operator must not recreate any of it.
-        await().atMost(WAIT).until(() -> get(ns, "edge") == null && deployment(ns, "edge") == null
+        await().atMost(GC_WAIT).until(() -> get(ns, "edge") == null && deployment(ns, "edge") == null
                 && service(ns, "edge") == null && configMap(ns, "edge") == null);
         await().during(Duration.ofSeconds(2)).atMost(WAIT).until(() -> deployment(ns, "edge") == null
                 && service(ns, "edge") == null && configMap(ns, "edge") == null);
@@ -282,6 +295,12 @@ class SniProxyReconcilerTest {
 
     SniProxy get(String ns, String name) {
         return client.resources(SniProxy.class).inNamespace(ns).withName(name).get();
+    }
+
+    /** The proxy's status, or null while it has none yet (the first status write may not have landed). */
+    SniProxyStatus status(String ns, String name) {
+        SniProxy p = get(ns, name);
+        return p == null ? null : p.getStatus();
     }
 
     ConfigMap configMap(String ns, String proxy) {

@@ -75,7 +75,7 @@ class SniRouteStatusTest {
         assertThat(lost.getMessage()).contains("'shop.example.com'").contains("team-a/shop");
         assertThat(condition("team-b", "shop", "Programmed").getStatus()).isEqualTo("False");
         assertThat(condition("team-a", "shop", "Accepted").getStatus()).isEqualTo("True");
-        await().atMost(WAIT).until(() -> condition("team-a", "shop", "Programmed"), c -> c.getStatus().equals("True"));
+        await().atMost(WAIT).until(() -> condition("team-a", "shop", "Programmed"), c -> c != null && "True".equals(c.getStatus()));
         String config = client.configMaps().inNamespace("edge-ns").withName("edge-config").get().getData().get("config.yaml");
         assertThat(config).contains("10.0.0.1:443").doesNotContain("10.0.0.2").doesNotContain("www.example.com");
         assertThat(client.v1().events().inNamespace("team-b").list().getItems())
@@ -87,7 +87,7 @@ class SniRouteStatusTest {
 
         // The winner goes away: the loser takes the name over.
         client.resources(SniRoute.class).inNamespace("team-a").withName("shop").delete();
-        await().atMost(WAIT).until(() -> condition("team-b", "shop", "Programmed"), c -> c.getStatus().equals("True"));
+        await().atMost(WAIT).until(() -> condition("team-b", "shop", "Programmed"), c -> c != null && "True".equals(c.getStatus()));
         assertThat(client.configMaps().inNamespace("edge-ns").withName("edge-config").get().getData().get("config.yaml"))
                 .contains("10.0.0.2:443").contains("www.example.com");
     }
@@ -146,7 +146,7 @@ class SniRouteStatusTest {
         assertThat(c.getMessage()).isEqualTo("SniProxy orphans/nowhere does not exist");
 
         client.resource(proxy("orphans", "nowhere", tls("https", 8443))).create();
-        await().atMost(WAIT).until(() -> condition("orphans", "r", "Programmed"), x -> x.getStatus().equals("True"));
+        await().atMost(WAIT).until(() -> condition("orphans", "r", "Programmed"), x -> x != null && "True".equals(x.getStatus()));
         assertThat(condition("orphans", "r", "Accepted").getStatus()).isEqualTo("True");
     }
 
@@ -162,7 +162,7 @@ class SniRouteStatusTest {
         client.resource(new ServiceBuilder().withNewMetadata().withNamespace("svc").withName("api").endMetadata()
                 .withNewSpec().addNewPort().withPort(8443).endPort().endSpec().build()).create();
         // No nudge and no 30 s poll: the Service informers see it appear and re-run both reconcilers.
-        await().atMost(Duration.ofSeconds(10)).until(() -> condition("svc", "api", "Programmed"), x -> x.getStatus().equals("True"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> condition("svc", "api", "Programmed"), x -> x != null && "True".equals(x.getStatus()));
         SniRoute done = client.resources(SniRoute.class).inNamespace("svc").withName("api").get();
         assertThat(done.getStatus().backend).isEqualTo("api.svc.svc.cluster.local:8443");
         assertThat(done.getStatus().observedGeneration).isEqualTo(done.getMetadata().getGeneration());
