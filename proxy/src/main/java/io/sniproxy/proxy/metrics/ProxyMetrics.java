@@ -180,7 +180,7 @@ public final class ProxyMetrics {
         /** Counts {@code n} dropped client datagrams; reasons are a small fixed set (the caller's enum). */
         public void drop(String reason, int n) {
             drops.computeIfAbsent(reason, r -> Counter.builder("sniproxy.udp.drops")
-                    .description("Client datagrams that reached no backend, by reason")
+                    .description("Client datagrams that reached no backend, by reason (socket_full also counts backend replies the listener socket could not take)")
                     .tags("listener", listener, "reason", r).register(registry)).increment(n);
         }
 

@@ -41,7 +41,13 @@ public enum DropReason {
      */
     REFUSED_RETRANSMIT,
     /** A short header from a new address whose ID named a session that could not take it (see {@link MigrationResult}). */
-    MIGRATION_REFUSED;
+    MIGRATION_REFUSED,
+    /**
+     * The socket it was to leave by has a full send queue (Netty's write buffer above its high
+     * water mark: the peer or the kernel does not keep up). Dropped, as the kernel drops on a full
+     * buffer, instead of queued without bound; a backend's reply to the client counts here too.
+     */
+    SOCKET_FULL;
 
     private final String label = name().toLowerCase(Locale.ROOT);
 

@@ -200,6 +200,11 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
      * on this socket's loop, at once from another loop (a migrated client's session).
      */
     void reply(ByteBuf content, InetSocketAddress client) {
+        if (!channel.isWritable()) { // the listener socket's send queue is full: drop, never queue without bound
+            content.release();
+            udp.drop(DropReason.SOCKET_FULL.label(), 1);
+            return;
+        }
         if (channel.eventLoop().inEventLoop()) {
             channel.write(new DatagramPacket(content, client), channel.voidPromise());
         } else {

@@ -108,6 +108,11 @@ final class QuicPath {
         return true;
     }
 
+    /** Whether the connected backend socket's send queue is full: a datagram now would queue in memory. */
+    boolean full() {
+        return connected && backend != null && !backend.isWritable();
+    }
+
     /** For a burst: written now, flushed by {@link #flush}. */
     void write(ByteBuf content) {
         backend.write(content, backend.voidPromise());

@@ -288,6 +288,11 @@ final class QuicSession implements ConnectionRegistry.Closeable, QuicPath.Sessio
             migrate(sender, via, content);
             return;
         }
+        if (path.full()) {
+            content.release();
+            owner.udp().drop(DropReason.SOCKET_FULL.label(), 1);
+            return;
+        }
         int n = content.readableBytes();
         if (path.send(content)) {
             countUp(n);
