@@ -11,11 +11,14 @@ import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.InternetProtocolFamily;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.EventExecutor;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,26 +27,37 @@ import java.util.List;
  * (Linux, {@code quarkus.vertx.prefer-native-transport}), NIO otherwise. Backend sockets (a TCP
  * connection's, a QUIC session's) come from factories, the seam where a test makes the OS refuse
  * a socket as EMFILE would ({@link #withBackendSockets}).
+ *
+ * @param backendSockets  TCP sockets of any family (epoll: IPv6 dual-stack, Netty's default)
+ * @param backendSockets4 TCP sockets for IPv4 backends: with epoll, {@code AF_INET} ones, which spare
+ *                        the {@code setsockopt(IPV6_V6ONLY)} a dual-stack socket costs per connection
  */
 public record Transport(EventLoopGroup group, Class<? extends ServerChannel> serverChannel,
         Class<? extends DatagramChannel> datagramChannel, ChannelFactory<? extends SocketChannel> backendSockets,
+        ChannelFactory<? extends SocketChannel> backendSockets4,
         ChannelFactory<? extends DatagramChannel> backendDatagrams, boolean epoll) {
 
     public static Transport of(EventLoopGroup group) {
         if (isEpoll(group)) {
+            // Constructors, not reflection: one backend socket per connection.
             return new Transport(group, EpollServerSocketChannel.class, EpollDatagramChannel.class,
-                    new ReflectiveChannelFactory<>(EpollSocketChannel.class),
+                    EpollSocketChannel::new, () -> new EpollSocketChannel(InternetProtocolFamily.IPv4),
                     new ReflectiveChannelFactory<>(EpollDatagramChannel.class), true);
         }
         return new Transport(group, NioServerSocketChannel.class, NioDatagramChannel.class,
-                new ReflectiveChannelFactory<>(NioSocketChannel.class),
+                NioSocketChannel::new, NioSocketChannel::new,
                 new ReflectiveChannelFactory<>(NioDatagramChannel.class), false);
     }
 
-    /** The same transport with other backend socket factories. */
+    /** The same transport with other backend socket factories (TCP: for every family). */
     public Transport withBackendSockets(ChannelFactory<? extends SocketChannel> tcp,
             ChannelFactory<? extends DatagramChannel> udp) {
-        return new Transport(group, serverChannel, datagramChannel, tcp, udp, epoll);
+        return new Transport(group, serverChannel, datagramChannel, tcp, tcp, udp, epoll);
+    }
+
+    /** The factory for a TCP socket to {@code target}. */
+    public ChannelFactory<? extends SocketChannel> backendSockets(InetSocketAddress target) {
+        return target.getAddress() instanceof Inet4Address ? backendSockets4 : backendSockets;
     }
 
     private static boolean isEpoll(EventLoopGroup group) {

@@ -445,7 +445,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         long remaining = Math.max(1, left / Math.max(1, plan.size() - planIndex % plan.size()));
         ChannelFuture f = new Bootstrap()
                 .group(client.eventLoop())
-                .channelFactory(server.transport().backendSockets())
+                .channelFactory(server.transport().backendSockets(target.address()))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, remaining))
                 // TCP_NODELAY is Netty's default for socket channels: see TcpListenerFactory.
                 .option(ChannelOption.AUTO_READ, false)

@@ -36,6 +36,7 @@ class TlsRoutingTest {
     static TlsEchoServer api;
     static TlsEchoServer wildcard;
     static RecordingServer recorder;
+    static RecordingServer recorder6;
     static ProxyHarness proxy;
 
     @BeforeAll
@@ -43,6 +44,7 @@ class TlsRoutingTest {
         api = new TlsEchoServer("api");
         wildcard = new TlsEchoServer("wild");
         recorder = new RecordingServer(true);
+        recorder6 = new RecordingServer(true, InetAddress.getByName("::1"));
         proxy = ProxyHarness.start("""
                 listeners:
                   - name: tls
@@ -58,11 +60,13 @@ class TlsRoutingTest {
                     backend: %s
                   - hostnames: [raw.example.net, big.example.net]
                     backend: %s
+                  - hostnames: [v6.example.net]
+                    backend: "%s"
                 timeouts:
                   clientHello: 2s
                 limits:
                   maxClientHelloBytes: 16384
-                """.formatted(api.address(), wildcard.address(), recorder.address()));
+                """.formatted(api.address(), wildcard.address(), recorder.address(), recorder6.address()));
     }
 
     @AfterAll
@@ -71,6 +75,7 @@ class TlsRoutingTest {
         api.close();
         wildcard.close();
         recorder.close();
+        recorder6.close();
     }
 
     @ParameterizedTest
@@ -120,6 +125,17 @@ class TlsRoutingTest {
         assertThat(hello.length).isGreaterThanOrEqualTo(2048);
         RecordingServer.Conn conn = sendAndCapture(hello, 700);
         assertThat(conn.received()).isEqualTo(hello);
+    }
+
+    @Test
+    void anIpv6BackendIsReachedLikeAnIpv4One() throws Exception {
+        // IPv4 backends get AF_INET sockets, IPv6 ones Netty's dual-stack AF_INET6 (Transport)
+        byte[] hello = ClientHellos.tls13("v6.example.net");
+        RecordingServer.Conn conn = sendAndCapture(hello, hello.length, recorder6);
+        assertThat(conn.received()).isEqualTo(hello);
+        assertThat(conn.socket().getInetAddress().getHostAddress()).isIn("0:0:0:0:0:0:0:1", "::1");
+        byte[] v4 = ClientHellos.tls13("raw.example.net");
+        assertThat(sendAndCapture(v4, v4.length).socket().getInetAddress().getHostAddress()).isEqualTo("127.0.0.1");
     }
 
     @Test
@@ -199,6 +215,11 @@ class TlsRoutingTest {
     }
 
     private static RecordingServer.Conn sendAndCapture(byte[] bytes, int chunk) throws Exception {
+        return sendAndCapture(bytes, chunk, recorder);
+    }
+
+    private static RecordingServer.Conn sendAndCapture(byte[] bytes, int chunk, RecordingServer recorder)
+            throws Exception {
         int before = recorder.accepted();
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"))) {
             s.setTcpNoDelay(true);
