@@ -1,6 +1,7 @@
 package io.sniproxy.proxy.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -9,6 +10,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -77,8 +79,11 @@ public final class ProxyMetrics {
     public static final class ListenerMeters {
         private final AtomicInteger active = new AtomicInteger();
         private final Map<Outcome, Counter> outcomes = new EnumMap<>(Outcome.class);
-        private final Counter upstream;
-        private final Counter downstream;
+        // Added to on every read: a LongAdder, read by Micrometer only when scraped. A Counter of
+        // Quarkus's composite registry walked its registries (an iterator per increment): ~3 % of
+        // the CPU of a keep-alive request (async-profiler).
+        private final LongAdder upstream = new LongAdder();
+        private final LongAdder downstream = new LongAdder();
         private final Timer connect;
         private final MeterRegistry registry;
         private final String listener;
@@ -94,9 +99,9 @@ public final class ProxyMetrics {
                         .description("Client connections by how their routing ended")
                         .tags("listener", listener, "outcome", o.label()).register(registry));
             }
-            upstream = Counter.builder("sniproxy.bytes.total").description("Bytes forwarded")
+            FunctionCounter.builder("sniproxy.bytes.total", upstream, LongAdder::doubleValue).description("Bytes forwarded")
                     .tags("listener", listener, "direction", "upstream").register(registry);
-            downstream = Counter.builder("sniproxy.bytes.total").description("Bytes forwarded")
+            FunctionCounter.builder("sniproxy.bytes.total", downstream, LongAdder::doubleValue).description("Bytes forwarded")
                     .tags("listener", listener, "direction", "downstream").register(registry);
             connect = Timer.builder("sniproxy.connect").description("Time to resolve and connect a backend")
                     .tag("listener", listener)
@@ -125,10 +130,10 @@ public final class ProxyMetrics {
 
         public void bytes(long up, long down) {
             if (up > 0) {
-                upstream.increment(up);
+                upstream.add(up);
             }
             if (down > 0) {
-                downstream.increment(down);
+                downstream.add(down);
             }
         }
 

@@ -139,6 +139,18 @@ class TlsRoutingTest {
     }
 
     @Test
+    void bytesForwardedEachWayAreCountedExactly() throws Exception {
+        double up = proxy.bytes("tls", "upstream");
+        double down = proxy.bytes("tls", "downstream");
+        byte[] both = ClientHellos.concat(ClientHellos.tls13("raw.example.net"), new byte[10_000]);
+        sendAndCapture(both, 1000); // the recorder echoes every byte back
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            assertThat(proxy.bytes("tls", "upstream") - up).isEqualTo(both.length);
+            assertThat(proxy.bytes("tls", "downstream") - down).isEqualTo(both.length);
+        });
+    }
+
+    @Test
     void bytesAfterTheHelloFollowItInOrder() throws Exception {
         byte[] hello = ClientHellos.tls13("raw.example.net");
         byte[] extra = "after-the-hello".getBytes(StandardCharsets.US_ASCII);

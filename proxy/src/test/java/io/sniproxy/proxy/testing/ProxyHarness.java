@@ -1,6 +1,7 @@
 package io.sniproxy.proxy.testing;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sniproxy.config.ConfigReader;
@@ -142,7 +143,8 @@ public final class ProxyHarness implements AutoCloseable {
     }
 
     public double bytes(String listener, String direction) {
-        Counter c = registry.find("sniproxy.bytes.total").tags("listener", listener, "direction", direction).counter();
+        FunctionCounter c = registry.find("sniproxy.bytes.total").tags("listener", listener, "direction", direction)
+                .functionCounter();
         return c == null ? 0 : c.count();
     }
 
