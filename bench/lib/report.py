@@ -345,9 +345,10 @@ def levers(results_dir, levers_file):
     side, and HAProxy's figures are the same run's for both."""
     if not os.path.exists(levers_file):
         return "(no lever measured yet)"
-    rows = ["| lever | new-conn CPU µs/conn | cold new-conn CPU µs/conn | keep-alive req/s | new-conn req/s "
-            "| bulk MiB/s | cold new-conn req/s | QUIC datagrams/s (CPU µs/datagram) | added p99 µs | idle KiB/conn | runs |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    rows = ["| lever | new-conn CPU µs/conn | keep-alive CPU µs/request | cold new-conn CPU µs/conn | keep-alive req/s "
+            "| new-conn req/s | bulk MiB/s | cold new-conn req/s | QUIC datagrams/s (CPU µs/datagram) | added p99 µs "
+            "| idle KiB/conn | runs |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     metrics = (("keepalive", "rps", 0), ("newconn", "rps", 0), ("bulk", "mib_s", 1))
     for line in open(levers_file):
         if not line.strip() or line.startswith("#"):
@@ -357,7 +358,7 @@ def levers(results_dir, levers_file):
             rb, mb = load(os.path.join(results_dir, before))
             ra, ma = load(os.path.join(results_dir, after))
         except OSError:
-            rows.append(f"| {name} | raw results {before} / {after} missing | | | | | | | | | |")
+            rows.append(f"| {name} | raw results {before} / {after} missing | | | | | | | | | | |")
             continue
         if before == after:
             rb = before_side(rb)
@@ -365,6 +366,9 @@ def levers(results_dir, levers_file):
         hb = cpu_per(rb, mb, "haproxy", "newconn", "rps", 1000.0)
         ha = cpu_per(ra, ma, "haproxy", "newconn", "rps", 1000.0)
         cells = [f"{fmt(cb)} → {fmt(ca)} ({ratio(cb, hb)} → {ratio(ca, ha)} HAProxy)"]
+        kb, ka = cpu_per(rb, mb, "ours", "keepalive", "rps", 1000.0), cpu_per(ra, ma, "ours", "keepalive", "rps", 1000.0)
+        khb, kha = cpu_per(rb, mb, "haproxy", "keepalive", "rps", 1000.0), cpu_per(ra, ma, "haproxy", "keepalive", "rps", 1000.0)
+        cells.append(f"{fmt(kb, 1)} → {fmt(ka, 1)} ({ratio(kb, khb)} → {ratio(ka, kha)} HAProxy)")
         ccb, cca = (cpu_per(rb, mb, "ours", "cold_newconn", "rps", 1000.0), cpu_per(ra, ma, "ours", "cold_newconn", "rps", 1000.0))
         chb, cha = (cpu_per(rb, mb, "haproxy", "cold_newconn", "rps", 1000.0), cpu_per(ra, ma, "haproxy", "cold_newconn", "rps", 1000.0))
         cells.append(f"{fmt(ccb)} → {fmt(cca)} ({ratio(ccb, chb)} → {ratio(cca, cha)} HAProxy)")
