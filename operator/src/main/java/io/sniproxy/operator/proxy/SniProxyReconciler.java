@@ -73,6 +73,8 @@ public class SniProxyReconciler implements Reconciler<SniProxy> {
     private final WatchdogState watchdog;
     private final EventRecorder events;
     private final OperatorMetrics metrics;
+    /** The config hash of the last ConfigRendered Event per proxy name (one short entry per name ever reconciled). */
+    private final java.util.Map<ResourceID, String> lastAnnounced = new java.util.concurrent.ConcurrentHashMap<>();
 
     public SniProxyReconciler(OperatorConfig config, WatchdogState watchdog, EventRecorder events, OperatorMetrics metrics) {
         this.config = config;
@@ -218,7 +220,11 @@ public class SniProxyReconciler implements Reconciler<SniProxy> {
             events.warning(proxy, "InvalidSpec", valid.getMessage());
         }
         String oldHash = proxy.getStatus() == null ? null : proxy.getStatus().configHash;
-        if (status.configHash != null && !status.configHash.equals(oldHash)) {
+        // The primary's status can be a pass behind (its own status patch not yet back from the
+        // watch): the hash announced last for this proxy is remembered too, so one config is one Event.
+        String announced = lastAnnounced.get(ResourceID.fromResource(proxy));
+        if (status.configHash != null && !status.configHash.equals(oldHash) && !status.configHash.equals(announced)) {
+            lastAnnounced.put(ResourceID.fromResource(proxy), status.configHash);
             events.normal(proxy, "ConfigRendered", "config " + status.configHash + " with " + status.routes.size()
                     + " route(s) written to ConfigMap " + ProxyLabels.configMapName(proxy)
                     + (oldHash == null ? "" : "; pods roll from config " + oldHash));
