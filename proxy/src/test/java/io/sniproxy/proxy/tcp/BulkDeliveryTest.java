@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.sniproxy.proxy.testing.ClientHellos;
 import io.sniproxy.proxy.testing.ProxyHarness;
+import io.sniproxy.proxy.testing.StreamDigest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -12,9 +13,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -89,7 +88,7 @@ class BulkDeliveryTest {
             return null;
         });
         try (Socket client = connect()) {
-            Sink sink = new Sink(client.getInputStream());
+            StreamDigest sink = new StreamDigest(client.getInputStream());
             sink.read(payload.length - TAIL);
             served.get(30, TimeUnit.SECONDS);
             sink.readToEnd();
@@ -116,7 +115,7 @@ class BulkDeliveryTest {
                 }
                 return null;
             });
-            Sink sink = new Sink(in);
+            StreamDigest sink = new StreamDigest(in);
             sink.read(payload.length - TAIL);
             sent.get(30, TimeUnit.SECONDS);
             sink.readToEnd();
@@ -138,13 +137,13 @@ class BulkDeliveryTest {
                 InputStream in = b.getInputStream();
                 down.writeTo(b.getOutputStream(), new Random(3));
                 b.shutdownOutput(); // FIN, still reading
-                Sink sink = new Sink(in);
+                StreamDigest sink = new StreamDigest(in);
                 sink.readToEnd();
                 return sink.digest();
             }
         });
         try (Socket client = connect()) {
-            Sink sink = new Sink(client.getInputStream());
+            StreamDigest sink = new StreamDigest(client.getInputStream());
             sink.readToEnd(); // up to the backend's FIN, passed on only after every byte before it
             assertThat(sink.digest()).isEqualTo(down.digest());
             up.writeTo(client.getOutputStream(), new Random(4));
@@ -166,7 +165,7 @@ class BulkDeliveryTest {
             try (Socket b = acceptReady()) {
                 b.setSoTimeout(30_000);
                 InputStream in = b.getInputStream();
-                Sink sink = new Sink(in);
+                StreamDigest sink = new StreamDigest(in);
                 sink.readToEnd(); // the client's FIN, passed on after its last byte
                 down.writeTo(b.getOutputStream(), new Random(6));
                 return sink.digest();
@@ -175,7 +174,7 @@ class BulkDeliveryTest {
         try (Socket client = connect()) {
             up.writeTo(client.getOutputStream(), new Random(5));
             client.shutdownOutput();
-            Sink sink = new Sink(client.getInputStream());
+            StreamDigest sink = new StreamDigest(client.getInputStream());
             sink.readToEnd();
             assertThat(sink.digest()).isEqualTo(down.digest());
         }
@@ -203,7 +202,7 @@ class BulkDeliveryTest {
             }
         });
         Socket client = connect();
-        new Sink(client.getInputStream()).read(3 * MIB);
+        new StreamDigest(client.getInputStream()).read(3 * MIB);
         client.setSoLinger(true, 0);
         client.close(); // RST while the buffers are full
         assertThat(writerStopped.get(30, TimeUnit.SECONDS)).isTrue();
@@ -229,7 +228,7 @@ class BulkDeliveryTest {
             return null;
         });
         try (Socket client = connect()) {
-            new Sink(client.getInputStream()).read(256 * 1024); // bulk started, then the client stalls
+            new StreamDigest(client.getInputStream()).read(256 * 1024); // bulk started, then the client stalls
             await().atMost(Duration.ofSeconds(20)).until(() -> proxy.active("tls") == 0);
             served.get(20, TimeUnit.SECONDS);
         }
@@ -248,7 +247,7 @@ class BulkDeliveryTest {
         });
         CompletableFuture<Object> drained;
         try (Socket client = connect()) {
-            Sink sink = new Sink(client.getInputStream());
+            StreamDigest sink = new StreamDigest(client.getInputStream());
             sink.read(2 * MIB);
             drained = peer(() -> {
                 proxy.server().drain(Duration.ofSeconds(30));
@@ -275,7 +274,7 @@ class BulkDeliveryTest {
             return null;
         });
         try (Socket client = connect()) {
-            new Sink(client.getInputStream()).read(MIB);
+            new StreamDigest(client.getInputStream()).read(MIB);
             proxy.server().drain(Duration.ZERO); // the client never reads on: forced
             await().atMost(Duration.ofSeconds(10)).until(() -> proxy.active("tls") == 0);
             served.get(20, TimeUnit.SECONDS);
@@ -302,7 +301,7 @@ class BulkDeliveryTest {
                 try (Socket b = acceptReady()) {
                     b.setSoTimeout(30_000);
                     InputStream in = b.getInputStream();
-                    Sink sink = new Sink(in);
+                    StreamDigest sink = new StreamDigest(in);
                     sink.read(toBackend.length);
                     toClient.writeTo(b.getOutputStream(), new Random(chunkSeed));
                     if (!backendCloses) {
@@ -320,7 +319,7 @@ class BulkDeliveryTest {
                     }
                     return null;
                 });
-                Sink sink = new Sink(client.getInputStream());
+                StreamDigest sink = new StreamDigest(client.getInputStream());
                 sink.read(toClient.length / 3);
                 Thread.sleep(stallMillis); // the backend may finish and close meanwhile
                 sink.readToEnd();
@@ -391,7 +390,7 @@ class BulkDeliveryTest {
         }
 
         String digest() {
-            MessageDigest sha = sha256();
+            MessageDigest sha = StreamDigest.sha256();
             Random bytes = new Random(seed);
             byte[] buf = new byte[256 * 1024];
             int left = length;
@@ -401,7 +400,7 @@ class BulkDeliveryTest {
                 sha.update(buf, 0, n);
                 left -= n;
             }
-            return length + " bytes, sha256 " + HexFormat.of().formatHex(sha.digest());
+            return StreamDigest.format(length, sha);
         }
 
         /** The stream's bytes do not depend on the chunking: one random byte at a time. */
@@ -409,45 +408,6 @@ class BulkDeliveryTest {
             for (int i = 0; i < n; i++) {
                 buf[i] = (byte) bytes.nextInt();
             }
-        }
-    }
-
-    /** Reads a stream in parts, keeping the exact count and SHA-256. */
-    static final class Sink {
-        private final InputStream in;
-        private final MessageDigest sha = sha256();
-        private final byte[] buf = new byte[64 * 1024];
-        private long total;
-
-        Sink(InputStream in) {
-            this.in = in;
-        }
-
-        void read(long upTo) throws IOException {
-            while (total < upTo) {
-                int n = in.read(buf, 0, (int) Math.min(buf.length, upTo - total));
-                if (n < 0) {
-                    return;
-                }
-                sha.update(buf, 0, n);
-                total += n;
-            }
-        }
-
-        void readToEnd() throws IOException {
-            read(Long.MAX_VALUE);
-        }
-
-        String digest() {
-            return total + " bytes, sha256 " + HexFormat.of().formatHex(sha.digest());
-        }
-    }
-
-    static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.sniproxy.proxy.route.HostResolver;
 import io.sniproxy.proxy.testing.ClientHellos;
 import io.sniproxy.proxy.testing.ProxyHarness;
+import io.sniproxy.proxy.testing.StreamDigest;
 import io.vertx.core.Promise;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,7 +24,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -88,14 +88,14 @@ class DeliveryOnCloseTest {
         try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port("tls"))) {
             client.getOutputStream().write(HELLO);
             client.setSoTimeout(20_000);
-            Reader reader = new Reader(client.getInputStream());
+            StreamDigest reader = new StreamDigest(client.getInputStream());
             reader.read(PAYLOAD - TAIL);
             // The tail fits in the sockets' buffers: the backend finishes and closes while the proxy
             // still holds bytes for a client that is not reading.
             served.get(20, TimeUnit.SECONDS);
             Thread.sleep(300);
             reader.readToEnd();
-            assertThat(reader.digest()).isEqualTo(Digest.of(payload));
+            assertThat(reader.digest()).isEqualTo(StreamDigest.of(payload));
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> proxy.active("tls") == 0);
     }
@@ -118,12 +118,12 @@ class DeliveryOnCloseTest {
                 }
                 return null;
             });
-            Reader reader = new Reader(in);
+            StreamDigest reader = new StreamDigest(in);
             reader.read(PAYLOAD - TAIL);
             sent.get(20, TimeUnit.SECONDS); // the client wrote the tail and closed
             Thread.sleep(300);
             reader.readToEnd();
-            assertThat(reader.digest()).isEqualTo(Digest.of(payload));
+            assertThat(reader.digest()).isEqualTo(StreamDigest.of(payload));
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> proxy.active("tls") == 0);
     }
@@ -147,10 +147,10 @@ class DeliveryOnCloseTest {
             client.getOutputStream().write(HELLO);
             client.getOutputStream().write(request);
             client.shutdownOutput();
-            Reader reader = new Reader(client.getInputStream());
+            StreamDigest reader = new StreamDigest(client.getInputStream());
             reader.readToEnd();
             assertThat(served.get(10, TimeUnit.SECONDS)).isEqualTo(request);
-            assertThat(reader.digest()).isEqualTo(Digest.of(response));
+            assertThat(reader.digest()).isEqualTo(StreamDigest.of(response));
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> proxy.active("tls") == 0);
     }
@@ -159,14 +159,14 @@ class DeliveryOnCloseTest {
     void aBackendThatHalfClosesStillGetsWhatTheClientSendsAfterwards() throws Exception {
         byte[] greeting = "greeting, then FIN".getBytes(StandardCharsets.US_ASCII);
         byte[] upload = Arrays.copyOf(payload(4), 256 * 1024);
-        CompletableFuture<Digest> received = peer(() -> {
+        CompletableFuture<String> received = peer(() -> {
             try (Socket b = backend.accept()) {
                 b.setSoTimeout(10_000);
                 InputStream in = b.getInputStream();
                 in.readNBytes(HELLO.length);
                 b.getOutputStream().write(greeting);
                 b.shutdownOutput();
-                Reader reader = new Reader(in);
+                StreamDigest reader = new StreamDigest(in);
                 reader.readToEnd();
                 return reader.digest();
             }
@@ -177,7 +177,7 @@ class DeliveryOnCloseTest {
             assertThat(client.getInputStream().readAllBytes()).isEqualTo(greeting); // then the backend's FIN
             client.getOutputStream().write(upload);
         }
-        assertThat(received.get(10, TimeUnit.SECONDS)).isEqualTo(Digest.of(upload));
+        assertThat(received.get(10, TimeUnit.SECONDS)).isEqualTo(StreamDigest.of(upload));
         await().atMost(Duration.ofSeconds(5)).until(() -> proxy.active("tls") == 0);
     }
 
@@ -236,44 +236,5 @@ class DeliveryOnCloseTest {
         byte[] b = new byte[PAYLOAD];
         new Random(seed).nextBytes(b);
         return b;
-    }
-
-    /** Reads a stream in parts, keeping its length and CRC. */
-    static final class Reader {
-        private final InputStream in;
-        private final CRC32 crc = new CRC32();
-        private final byte[] buf = new byte[64 * 1024];
-        private long total;
-
-        Reader(InputStream in) {
-            this.in = in;
-        }
-
-        void read(long upTo) throws IOException {
-            while (total < upTo) {
-                int n = in.read(buf, 0, (int) Math.min(buf.length, upTo - total));
-                if (n < 0) {
-                    return;
-                }
-                crc.update(buf, 0, n);
-                total += n;
-            }
-        }
-
-        void readToEnd() throws IOException {
-            read(Long.MAX_VALUE);
-        }
-
-        Digest digest() {
-            return new Digest(total, crc.getValue());
-        }
-    }
-
-    record Digest(long length, long crc) {
-        static Digest of(byte[] b) {
-            CRC32 crc = new CRC32();
-            crc.update(b);
-            return new Digest(b.length, crc.getValue());
-        }
     }
 }
