@@ -16,9 +16,6 @@ import io.sniproxy.proxy.tcp.TcpListenerFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.ServerSocket;
-import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -93,20 +90,11 @@ public final class ProxyHarness implements AutoCloseable {
     }
 
     /**
-     * A port free for both TCP and UDP on loopback and on the wildcard address: the ephemeral TCP port
-     * the OS hands out may be held by a UDP socket (a QUIC listener, a DNS client), and a listener named
-     * once in the config may bind either.
+     * A port free for both TCP and UDP on loopback and on the wildcard address (a listener named once
+     * in the config may bind either), outside the ephemeral range: see {@link TestPorts}.
      */
     public static int freePort() throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            try (ServerSocket tcp = new ServerSocket(0);
-                    DatagramSocket udp = new DatagramSocket(tcp.getLocalPort())) {
-                return udp.getLocalPort();
-            } catch (SocketException takenForUdp) {
-                // try another
-            }
-        }
-        throw new IOException("no port free for both TCP and UDP after 50 tries");
+        return TestPorts.free();
     }
 
     public int port(String name) {
