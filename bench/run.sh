@@ -70,7 +70,18 @@ while [ $# -gt 0 ]; do
 done
 
 # ---- ports (loopback only, distinct) -----------------------------------------------------------
-BASE=${BENCH_BASE_PORT:-18440}
+# A block of 20 ports below the ephemeral range: BENCH_BASE_PORT, or the first block from 18440 on
+# (steps of 20) of which no port is bound, TCP or UDP, so that two runs on one machine do not meet.
+block_free() {
+  ! ss -Hltun 2>/dev/null | awk '{print $5}' | sed 's/.*://' \
+    | awk -v lo="$1" -v hi="$(($1 + 19))" '$1 >= lo && $1 <= hi {found=1} END {exit !found}'
+}
+if [ -n "${BENCH_BASE_PORT:-}" ]; then
+  BASE=$BENCH_BASE_PORT
+else
+  BASE=18440
+  while ! block_free "$BASE" && [ "$BASE" -lt 19440 ]; do BASE=$((BASE + 20)); done
+fi
 P_BACKEND=$((BASE + 3))   # nginx HTTPS backend = the direct baseline
 P_HAPROXY=$((BASE + 4))
 P_NGINX=$((BASE + 5))
