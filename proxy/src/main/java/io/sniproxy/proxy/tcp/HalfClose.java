@@ -4,6 +4,7 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.unix.Socket;
 import java.io.IOException;
+import java.nio.channels.NotYetConnectedException;
 
 /**
  * Sends a socket's FIN (shuts its output) once everything written to it has been flushed. On epoll
@@ -23,8 +24,9 @@ final class HalfClose {
         if (channel instanceof EpollSocketChannel epoll && epoll.eventLoop().inEventLoop()) {
             try {
                 ((Socket) epoll.fd()).shutdown(false, true);
-            } catch (IOException e) {
-                // The socket is closed or reset already: its reset or close reaches the channel's
+            } catch (IOException | NotYetConnectedException e) {
+                // The socket is closed or reset already (a reset peer makes shutdown(2) fail with
+                // ENOTCONN, which Netty throws unchecked): its reset or close reaches the channel's
                 // handler as an event, as it did when Netty's (unobserved) shutdown future failed.
             }
             return;
