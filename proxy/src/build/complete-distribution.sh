@@ -2,13 +2,19 @@
 # Run by the build (proxy/pom.xml, `package` phase, after Quarkus wrote the fast-jar): makes
 # target/quarkus-app/ a distribution that starts the way the repository does:
 # - bin/sniproxy, the launcher (and the JDK picker it sources), beside the jar;
+# - bin/sniproxy-classpath.jar, a jar of nothing but a manifest: the fast-jar's jars as the JVM's
+#   class path (in the order of the fast-jar's own class loader) and the proxy's main class. The
+#   launcher starts through it, so that the application's classes are loaded by the JVM's own
+#   class loader, the one whose classes the AOT cache holds loaded and linked: through the
+#   fast-jar's class loader (quarkus-run.jar) the JVM still reads and inflates each class from its
+#   jar before it takes the cached copy (docs/operations.md, "Start-up");
 # - bin/sniproxy-training.jar, the AOT training run (plain JDK code, src/aot/java), which
 #   `bin/sniproxy train-aot` runs to write the AOT cache for the JDK at hand;
 # - sniproxy.aot (+ .jdk), that cache, trained here on the build's JDK when it is 25 or newer.
 #
 #   complete-distribution.sh QUARKUS_APP_DIR REPOSITORY_BIN_DIR TRAINING_SOURCES train|skip
 set -euo pipefail
-app=$1
+app=$(cd "$1" && pwd)
 bin=$2
 training=$3
 aot=${4:-train}
@@ -20,8 +26,29 @@ mkdir -p "$app/bin"
 install -m 0755 "$bin/sniproxy" "$app/bin/sniproxy"
 install -m 0644 "$bin/java-home.sh" "$app/bin/java-home.sh"
 
-classes=$(mktemp -d)
-trap 'rm -rf "$classes"' EXIT
+# The class path, relative to bin/: lib/boot (quarkus-run.jar's own Class-Path), then the jars
+# quarkus-application.dat lists for the fast-jar's class loader, in its order (the transformed
+# classes ahead of the originals they replace). A manifest line is at most 72 bytes: folded.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && "$JAVA_HOME/bin/jar" --extract --file "$app/quarkus-run.jar" META-INF/MANIFEST.MF)
+boot=$(tr -d '\r' < "$work/META-INF/MANIFEST.MF" \
+  | sed -n '/^Class-Path:/,/^[^ ]/{s/^Class-Path: //;s/^ //;/^[A-Z][A-Za-z-]*:/d;p}' | tr -d '\n')
+main=$(for j in "$app"/quarkus/transformed-bytecode.jar "$app"/quarkus/generated-bytecode.jar "$app"/app/*.jar "$app"/lib/main/*.jar; do echo "${j#"$app"/}"; done)
+manifest=$work/MANIFEST.MF
+{
+  echo "Manifest-Version: 1.0"
+  echo "Main-Class: io.sniproxy.proxy.app.ProxyMain"
+  echo "Add-Opens: java.base/java.lang"
+  echo "Enable-Native-Access: ALL-UNNAMED"
+  # shellcheck disable=SC2086 # word lists
+  printf 'Class-Path: %s\n' "$(printf '../%s ' $boot $main | sed 's/ $//')" | fold -w 70 | sed '2,$s/^/ /'
+} > "$manifest"
+rm -f "$app/bin/sniproxy-classpath.jar"
+"$JAVA_HOME/bin/jar" --create --file "$app/bin/sniproxy-classpath.jar" --manifest "$manifest"
+
+classes=$work/classes
+mkdir "$classes"
 "$JAVA_HOME/bin/javac" --release 21 -nowarn -d "$classes" $(find "$training" -name '*.java')
 "$JAVA_HOME/bin/jar" --create --file "$app/bin/sniproxy-training.jar" -C "$classes" .
 

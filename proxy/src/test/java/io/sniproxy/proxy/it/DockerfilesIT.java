@@ -74,6 +74,7 @@ class DockerfilesIT {
         // The AOT cache is trained in the image, on its JDK, by the command the build itself runs.
         assertThat(d.instructions()).contains("RUN /deployments/bin/sniproxy train-aot");
         assertThat(MODULE.resolve("target/quarkus-app/bin/sniproxy-training.jar")).isRegularFile();
+        assertThat(MODULE.resolve("target/quarkus-app/bin/sniproxy-classpath.jar")).isRegularFile();
         assertThat(MODULE.resolve("target/quarkus-app/bin/sniproxy")).isExecutable()
                 .hasSameTextualContentAs(MODULE.resolve("../bin/sniproxy"));
     }

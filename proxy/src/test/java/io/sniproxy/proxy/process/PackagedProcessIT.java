@@ -238,6 +238,11 @@ class PackagedProcessIT {
             try (ProxyProcess proxy = ProxyProcess.launch(file, "-Xlog:class+load=info:file=" + classes)) {
                 assertThat(exchange(port, "a")).isEqualTo("blue:a");
                 assertThat(jcmd(proxy.pid(), "VM.flags")).contains("-XX:AOTCache=" + cache, "-XX:+AOTReplayTraining");
+                // On the JVM's class path (bin/sniproxy-classpath.jar), not through the fast-jar's
+                // class loader: only the JVM's own loaders get the cached classes without reading
+                // each one from its jar first.
+                assertThat(jcmd(proxy.pid(), "VM.system_properties"))
+                        .contains("java.class.path=" + cache.resolveSibling("bin/sniproxy-classpath.jar"));
                 assertThat(Files.readString(classes))
                         .contains("io.sniproxy.proxy.app.ProxyMain source: shared objects file")
                         .contains("io.sniproxy.proxy.sniff.ClientHelloParser source: shared objects file");
