@@ -1,14 +1,32 @@
 # Sourced by the project's scripts: export JAVA_HOME pointing at a JDK >= 21.
 # The machine's default `java` may be 17; the build (Quarkus 3.30 on release 21) needs 21+.
 
+# These functions run in the launcher (bin/sniproxy) before every start of the proxy: they use
+# bash's own string operations and `read` instead of dirname/sed/cat, one process (readlink, for a
+# java reached through symlinks) at most, since each program started costs milliseconds.
+
 # The JDK's home directory of a java binary (a path, or a name on the PATH).
-java_home_of() { dirname "$(dirname "$(readlink -f "$(command -v "$1")")")"; }
+java_home_of() {
+  local p
+  p=$(command -v "$1") || return 1
+  # .../bin/java itself (no symlink, e.g. $JAVA_HOME/bin/java): its home is the path's parent's parent.
+  [ -L "$p" ] || [ "${p%/bin/java}" = "$p" ] || { echo "${p%/bin/java}"; return; }
+  p=$(readlink -f "$p")
+  p=${p%/*}
+  echo "${p%/*}"
+}
 
 # A field of the JDK's `release` file (read, not run: starting a JVM to ask costs ~0.1 s), else
 # the given system property from the JVM itself.
 java_release_field() { # java-home field property
-  local v=""
-  [ -f "$1/release" ] && v=$(sed -n "s/^$2=\"\\(.*\\)\"\$/\\1/p" "$1/release")
+  local v="" line
+  if [ -f "$1/release" ]; then
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in
+        "$2=\""*\") v=${line#"$2=\""}; v=${v%\"}; break ;;
+      esac
+    done < "$1/release"
+  fi
   [ -n "$v" ] || v=$("$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n "s/^ *$3 = //p")
   echo "$v"
 }
