@@ -205,7 +205,9 @@ class PackagedProcessIT {
                 if (Runtime.version().feature() >= 25) {
                     assertThat(flags).contains("-XX:+UseCompactObjectHeaders");
                 }
-                assertThat(jcmd(proxy.pid(), "VM.system_properties")).contains("sniproxy.reload.poll-millis=3600000");
+                String properties = jcmd(proxy.pid(), "VM.system_properties");
+                assertThat(properties).contains("sniproxy.reload.poll-millis=3600000")
+                        .contains("io.netty.allocator.maxCachedBufferCapacity=65536");
                 assertThat(proxy.log()).doesNotContain("WARNING");
 
                 proxy.signal("TERM");
