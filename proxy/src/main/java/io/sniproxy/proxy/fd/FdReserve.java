@@ -10,11 +10,14 @@ import io.sniproxy.proxy.metrics.FileDescriptors;
  * config reloads, class loading and log files. With this kept free, readiness and metrics keep
  * answering while every connection slot is taken.
  *
- * <p>The measurement leaves out the jar files open at that moment: the fast-jar's class loader
- * holds about 60 of them while Quarkus starts and closes them once it has started (97 fds at
- * "ready", 38 a moment later, with one listener). It opens jars again as later traffic loads
- * classes and keeps them: 22 after TLS, HTTP and QUIC connections (FdLimitIT). {@link #CLASS_LOADING}
- * is that, with room to spare, instead of whatever start-up happened to hold.
+ * <p>Started as {@code java -jar quarkus-run.jar}, the measurement leaves out the jar files open at
+ * that moment: the fast-jar's class loader holds about 60 of them while Quarkus starts and closes
+ * them once it has started (97 fds at "ready", 38 a moment later, with one listener). It opens
+ * jars again as later traffic loads classes and keeps them: 22 after TLS, HTTP and QUIC
+ * connections (FdLimitIT). {@link #CLASS_LOADING} is that, with room to spare, instead of
+ * whatever start-up happened to hold. Started by the launcher, the classes come from the JVM's
+ * class path (bin/sniproxy-classpath.jar), whose loader opens every jar of it while Quarkus reads
+ * its config and keeps them open for good (~120): those are counted.
  */
 public record FdReserve(int baseline, int eventLoops) {
 
@@ -28,10 +31,18 @@ public record FdReserve(int baseline, int eventLoops) {
     public static final int CLASS_LOADING = 32;
     public static final int HEADROOM = MANAGEMENT + DNS + HOUSEKEEPING + CLASS_LOADING;
 
-    /** Measures the baseline now, jars left out: call before the first connection is accepted. */
+    /**
+     * Measures the baseline now, call before the first connection is accepted: the jars left out
+     * unless this class came from the JVM's class path, whose loader keeps its jars open.
+     */
     public static FdReserve measure(int eventLoops) {
+        return measure(eventLoops, FdReserve.class.getClassLoader() == ClassLoader.getSystemClassLoader());
+    }
+
+    /** {@link #measure(int)}, saying whether the open jars stay open (and count) or not. */
+    static FdReserve measure(int eventLoops, boolean jarsStayOpen) {
         long open = FileDescriptors.open();
-        long jars = FileDescriptors.openJars();
+        long jars = jarsStayOpen ? 0 : FileDescriptors.openJars();
         return new FdReserve((int) Math.max(0, open - Math.max(0, jars)), eventLoops);
     }
 
