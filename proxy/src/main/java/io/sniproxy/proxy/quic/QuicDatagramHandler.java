@@ -19,6 +19,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.jboss.logging.Logger;
 
@@ -46,6 +47,8 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
     private final ConnectionIdIndex<QuicSession> index;
     private final Map<InetSocketAddress, QuicSession> sessions = new HashMap<>();
     private final RefusedClients refused = new RefusedClients();
+    private final List<QuicPath> toFlush = new ArrayList<>();
+    private boolean reading; // between a channelRead and the read burst's channelReadComplete
     private Channel channel;
     private boolean accepting = true;
 
@@ -71,6 +74,7 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
+        reading = true;
         InetSocketAddress sender = packet.sender();
         ByteBuf content = packet.content();
         QuicSession session = sessions.get(sender);
@@ -85,6 +89,26 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
         } else {
             newClient(sender, content);
         }
+    }
+
+    /** The end of a read burst: the client datagrams it wrote to backend sockets go out. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        reading = false;
+        for (int i = 0; i < toFlush.size(); i++) {
+            toFlush.get(i).flush();
+        }
+        toFlush.clear();
+    }
+
+    /** Whether this is this socket's loop, inside one of its read bursts. */
+    boolean inReadBurst() {
+        return reading && channel.eventLoop().inEventLoop();
+    }
+
+    /** {@code path} wrote a client datagram in this socket's read burst: flushed at its end. */
+    void flushAtEndOfBurst(QuicPath path) {
+        toFlush.add(path);
     }
 
     /**
