@@ -153,8 +153,10 @@ public final class ProxyMetrics {
         private final MeterRegistry registry;
         private final String listener;
         private final AtomicInteger sessions = new AtomicInteger();
-        private final Counter datagramsUp;
-        private final Counter datagramsDown;
+        // Added to per datagram: LongAdders read when scraped, as the byte counters (no composite
+        // registry walk per datagram).
+        private final LongAdder datagramsUp = new LongAdder();
+        private final LongAdder datagramsDown = new LongAdder();
         private final Map<String, Counter> drops = new ConcurrentHashMap<>();
         private final Map<String, Counter> migrations = new ConcurrentHashMap<>();
 
@@ -164,10 +166,12 @@ public final class ProxyMetrics {
             Gauge.builder("sniproxy.udp.sessions.active", sessions, AtomicInteger::get)
                     .description("UDP (QUIC) client sessions currently open").tag("listener", listener)
                     .register(registry);
-            datagramsUp = Counter.builder("sniproxy.udp.datagrams").description("Datagrams forwarded")
-                    .tags("listener", listener, "direction", "upstream").register(registry);
-            datagramsDown = Counter.builder("sniproxy.udp.datagrams").description("Datagrams forwarded")
-                    .tags("listener", listener, "direction", "downstream").register(registry);
+            FunctionCounter.builder("sniproxy.udp.datagrams", datagramsUp, LongAdder::doubleValue)
+                    .description("Datagrams forwarded").tags("listener", listener, "direction", "upstream")
+                    .register(registry);
+            FunctionCounter.builder("sniproxy.udp.datagrams", datagramsDown, LongAdder::doubleValue)
+                    .description("Datagrams forwarded").tags("listener", listener, "direction", "downstream")
+                    .register(registry);
         }
 
         public AtomicInteger sessions() {

@@ -49,6 +49,7 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
     private final RefusedClients refused = new RefusedClients();
     private final List<QuicPath> toFlush = new ArrayList<>();
     private boolean reading; // between a channelRead and the read burst's channelReadComplete
+    private long burstNanos; // when the read burst began: the datagrams' arrival time, one clock read per burst
     private Channel channel;
     private boolean accepting = true;
 
@@ -74,7 +75,10 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        reading = true;
+        if (!reading) {
+            reading = true;
+            burstNanos = System.nanoTime();
+        }
         InetSocketAddress sender = packet.sender();
         ByteBuf content = packet.content();
         QuicSession session = sessions.get(sender);
@@ -104,6 +108,11 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
     /** Whether this is this socket's loop, inside one of its read bursts. */
     boolean inReadBurst() {
         return reading && channel.eventLoop().inEventLoop();
+    }
+
+    /** Now, to the read burst's start while in one: a session's silence is measured in seconds. */
+    long now() {
+        return inReadBurst() ? burstNanos : System.nanoTime();
     }
 
     /** {@code path} wrote a client datagram in this socket's read burst: flushed at its end. */

@@ -102,7 +102,7 @@ final class QuicPath {
      * loop) flushed at once.
      */
     boolean send(ByteBuf content) {
-        lastActivityNanos = System.nanoTime();
+        lastActivityNanos = via.now();
         if (connected && !closed) {
             if (via.inReadBurst()) {
                 backend.write(content, backend.voidPromise());
@@ -175,6 +175,8 @@ final class QuicPath {
     }
 
     private final class BackendHandler extends ChannelInboundHandlerAdapter {
+        private boolean reading; // in a read burst: its first datagram read the clock for all
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             ByteBuf content = msg instanceof DatagramPacket p ? p.content() : msg instanceof ByteBuf b ? b : null;
@@ -183,12 +185,16 @@ final class QuicPath {
                 return;
             }
             answered = true;
-            lastActivityNanos = System.nanoTime();
+            if (!reading) {
+                reading = true;
+                lastActivityNanos = System.nanoTime();
+            }
             session.onBackendDatagram(QuicPath.this, content);
         }
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
+            reading = false;
             session.onBackendReadComplete(QuicPath.this);
         }
 

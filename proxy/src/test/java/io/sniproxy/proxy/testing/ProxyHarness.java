@@ -148,7 +148,8 @@ public final class ProxyHarness implements AutoCloseable {
     }
 
     public double udpDatagrams(String listener, String direction) {
-        Counter c = registry.find("sniproxy.udp.datagrams").tags("listener", listener, "direction", direction).counter();
+        FunctionCounter c = registry.find("sniproxy.udp.datagrams").tags("listener", listener, "direction", direction)
+                .functionCounter();
         return c == null ? 0 : c.count();
     }
 
