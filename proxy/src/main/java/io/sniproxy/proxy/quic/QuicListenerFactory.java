@@ -3,7 +3,6 @@ package io.sniproxy.proxy.quic;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.sniproxy.config.Listener;
 import io.sniproxy.config.Protocol;
@@ -23,9 +22,6 @@ import java.util.List;
  */
 @ApplicationScoped
 public class QuicListenerFactory implements ListenerFactory {
-
-    /** Kernel receive buffer: a burst of Initials from many clients must not overflow it. */
-    static final int RECEIVE_BUFFER = 1 << 20;
 
     private final SessionBudget budget;
 
@@ -58,7 +54,6 @@ public class QuicListenerFactory implements ListenerFactory {
         Bootstrap bootstrap = DatagramReads.configure(new Bootstrap(), server.transport().epoll())
                 .group(server.transport().group())
                 .channel(server.transport().datagramChannel())
-                .option(ChannelOption.SO_RCVBUF, RECEIVE_BUFFER)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
