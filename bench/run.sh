@@ -18,6 +18,7 @@
 # A/B of one lever in ONE run: --before-jar PATH (a copy of quarkus-app/ built before the change) and/or
 #          --before-java-opts "FLAGS" add a target "before" (that build, or ours' own with those flags) that runs
 #          in the same rounds as ours, alternating with it; implies --no-docs. bench/levers.tsv names the run twice.
+# QUIC: a reference C relay (bench/lib/udp_relay.c, built with cc when there is one) runs beside ours.
 # QUIC: --quic-unpinned (endpoints and proxy not pinned to a CPU each), --quic-window N (datagrams the
 #          sender keeps in flight, default 128).
 # Raw results land in bench/results/<UTC timestamp>/; docs/benchmarks.md and
@@ -63,7 +64,7 @@ while [ $# -gt 0 ]; do
     --workloads) ONLY_WORKLOADS=$2; DOCS=0; shift ;;
     --before-jar) BEFORE_JAR=$2; AB=1; DOCS=0; shift ;;
     --before-java-opts) BEFORE_JAVA_OPTS=$2; AB=1; DOCS=0; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -95,6 +96,7 @@ P_BEFORE=$((BASE + 13))     # --before-jar / --before-java-opts: the A side of a
 P_BEFORE_MGMT=$((BASE + 14))
 P_BEFORE_QUIC=$((BASE + 15))
 P_BEFORE_QUIC_MGMT=$((BASE + 16))
+P_RELAY=$((BASE + 17))      # QUIC: the reference C relay (bench/lib/udp_relay.c)
 TARGETS=(direct)
 for t in haproxy nginx sniproxy ours; do
   case " ${ONLY:-haproxy nginx sniproxy ours} " in *" $t "*) TARGETS+=("$t") ;; esac
@@ -616,8 +618,17 @@ if wanted quic; then
   start_bg udpecho "${QPIN_ENDS[@]}" python3 "$LIB/udp_echo.py" --port "$P_UDP_ECHO" --max-seconds 3600
   sleep 0.5
   QTARGETS=(direct)
-  declare -A QPORT=([direct]=$P_UDP_ECHO [ours]=$P_OURS_QUIC [before]=$P_BEFORE_QUIC)
-  declare -A QPID=([ours]=oursquic [before]=beforequic)
+  declare -A QPORT=([direct]=$P_UDP_ECHO [ours]=$P_OURS_QUIC [before]=$P_BEFORE_QUIC [relay]=$P_RELAY)
+  declare -A QPID=([ours]=oursquic [before]=beforequic [relay]=relay)
+  # The floor of a user-space hop: a minimal C relay (recvmmsg/sendmmsg, nothing else) where the
+  # proxies run. Through any relay on the other core the endpoints pay more per datagram than
+  # direct (cross-CPU wake-ups, cold cache lines), so its ratio is what "x direct" can reach here.
+  if command -v cc >/dev/null && cc -O2 -o "$RUN/udp_relay" "$LIB/udp_relay.c" 2>"$RUN/udp_relay-cc.out"; then
+    start_bg relay ${QPIN_PROXY:+taskset -c 1} "$RUN/udp_relay" "$P_RELAY" "$P_UDP_ECHO" 16
+    QTARGETS+=(relay)
+  else
+    log "quic: no C compiler: no reference relay"
+  fi
   for t in ${AB:+before} ours; do
     if [ "$t" = before ]; then
       start_ours beforequic "$P_BEFORE_QUIC_MGMT" "$RUN/before-quic.yaml" "$BEFORE_LAUNCHER" "$BEFORE_JAR" \

@@ -230,6 +230,10 @@ def tables(raw, meta):
                 f"| {fmt(cpu_per(raw, meta, t, 'quic', 'dgrams_s', 1000.0, cpu_metric='echo_cpu_ms'), 1)} "
                 f"| {fmt(med(raw, 'quic', t, 'lost'))}")
     lines.append(f"| direct | {fmt(qd)} | 1.00× | — | {ends('direct')} |")
+    qr = med(raw, "quic", "relay", "dgrams_s")
+    if qr is not None:
+        lines.append(f"| reference C relay (`bench/lib/udp_relay.c`) | {fmt(qr)} | {ratio(qr, qd)} "
+                     f"| {fmt(cpu_per(raw, meta, 'relay', 'quic', 'dgrams_s', 1000.0), 1)} | {ends('relay')} |")
     qb = med(raw, "quic", "before", "dgrams_s")
     if qb is not None:
         lines.append(f"| {LABEL['before']} | {fmt(qb)} | {ratio(qb, qd)} "
