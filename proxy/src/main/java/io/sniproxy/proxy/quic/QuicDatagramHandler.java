@@ -19,7 +19,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.jboss.logging.Logger;
 
@@ -47,7 +46,6 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
     private final ConnectionIdIndex<QuicSession> index;
     private final Map<InetSocketAddress, QuicSession> sessions = new HashMap<>();
     private final RefusedClients refused = new RefusedClients();
-    private final List<QuicPath> toFlush = new ArrayList<>();
     private boolean reading; // between a channelRead and the read burst's channelReadComplete
     private long burstNanos; // when the read burst began: the datagrams' arrival time, one clock read per burst
     private Channel channel;
@@ -95,14 +93,10 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** The end of a read burst: the client datagrams it wrote to backend sockets go out. */
+    /** The end of a read burst. */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         reading = false;
-        for (int i = 0; i < toFlush.size(); i++) {
-            toFlush.get(i).flush();
-        }
-        toFlush.clear();
     }
 
     /** Whether this is this socket's loop, inside one of its read bursts. */
@@ -113,11 +107,6 @@ final class QuicDatagramHandler extends ChannelInboundHandlerAdapter {
     /** Now, to the read burst's start while in one: a session's silence is measured in seconds. */
     long now() {
         return inReadBurst() ? burstNanos : System.nanoTime();
-    }
-
-    /** {@code path} wrote a client datagram in this socket's read burst: flushed at its end. */
-    void flushAtEndOfBurst(QuicPath path) {
-        toFlush.add(path);
     }
 
     /**

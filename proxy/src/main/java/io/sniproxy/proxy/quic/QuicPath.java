@@ -48,7 +48,6 @@ final class QuicPath {
     private boolean connected;
     private boolean closed;
     private boolean answered;
-    private boolean unflushed; // written in the listener's read burst, flushed at its end
     private long lastActivityNanos = System.nanoTime();
 
     /**
@@ -94,25 +93,11 @@ final class QuicPath {
         backend.flush();
     }
 
-    /**
-     * Sends one client datagram (ownership passes); false when it had to be dropped. In the read
-     * burst of the listener socket {@code via} on this loop it is written now and flushed at the
-     * burst's end with the others ({@link QuicDatagramHandler#flushAtEndOfBurst}: one
-     * {@code sendmmsg}, and the backend woken once per burst); otherwise (handed over from another
-     * loop) flushed at once.
-     */
+    /** Sends one client datagram (ownership passes); false when it had to be dropped. */
     boolean send(ByteBuf content) {
         lastActivityNanos = via.now();
         if (connected && !closed) {
-            if (via.inReadBurst()) {
-                backend.write(content, backend.voidPromise());
-                if (!unflushed) {
-                    unflushed = true;
-                    via.flushAtEndOfBurst(this);
-                }
-            } else {
-                backend.writeAndFlush(content, backend.voidPromise());
-            }
+            backend.writeAndFlush(content, backend.voidPromise());
             return true;
         }
         if (closed || queued.size() >= MAX_QUEUED) {
@@ -123,18 +108,9 @@ final class QuicPath {
         return true;
     }
 
-    /**
-     * Whether the connected backend socket's send queue is full: a datagram now would queue in
-     * memory. What this burst wrote is flushed first: a queue of our own making is not full.
-     */
+    /** Whether the connected backend socket's send queue is full: a datagram now would queue in memory. */
     boolean full() {
-        if (!connected || backend == null || backend.isWritable()) {
-            return false;
-        }
-        if (unflushed) {
-            flush();
-        }
-        return !backend.isWritable();
+        return connected && backend != null && !backend.isWritable();
     }
 
     /** For a burst: written now, flushed by {@link #flush}. */
@@ -143,7 +119,6 @@ final class QuicPath {
     }
 
     void flush() {
-        unflushed = false;
         backend.flush();
     }
 
