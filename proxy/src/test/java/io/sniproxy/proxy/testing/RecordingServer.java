@@ -50,6 +50,7 @@ public final class RecordingServer implements AutoCloseable {
     private final boolean echo;
     private final AtomicInteger accepted = new AtomicInteger();
     private final List<Conn> conns = new CopyOnWriteArrayList<>();
+    private final Thread acceptor;
 
     public RecordingServer(boolean echo) throws IOException {
         this(echo, InetAddress.getLoopbackAddress());
@@ -62,7 +63,7 @@ public final class RecordingServer implements AutoCloseable {
     public RecordingServer(boolean echo, InetAddress bind, int port) throws IOException {
         this.echo = echo;
         this.server = new ServerSocket(port, 500, bind);
-        Thread.ofVirtual().name("recording-server").start(this::acceptLoop);
+        this.acceptor = Thread.ofVirtual().name("recording-server").start(this::acceptLoop);
     }
 
     public int port() {
@@ -114,9 +115,23 @@ public final class RecordingServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops listening, then closes every accepted connection. The JDK defers closing a socket that a
+     * thread is blocked on until that thread has left accept(): until then the port still completes
+     * handshakes (a "killed" backend answered the next connect on a loaded machine), and a connection
+     * accepted in that window would be missed below. So the acceptor is waited for first.
+     */
     @Override
     public void close() throws IOException {
         server.close();
+        try {
+            if (!acceptor.join(java.time.Duration.ofSeconds(10))) {
+                throw new IOException("the accept loop did not end within 10 s of close");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the accept loop", e);
+        }
         for (Conn c : conns) {
             try {
                 c.socket.close();
