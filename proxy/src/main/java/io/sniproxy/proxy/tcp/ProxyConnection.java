@@ -576,8 +576,8 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
                 close(Outcome.ROUTED, (upstream ? "backend: " : "client: ") + describe(f.cause()));
             } else if (from.isOutputShutdown()) { // the other direction is done already
                 close(Outcome.ROUTED, "both sides closed");
-            } else {
-                HalfClose.shutdownOutput((DuplexChannel) to);
+            } else if (!HalfClose.shutdownOutput((DuplexChannel) to)) {
+                close(Outcome.ROUTED, (upstream ? "backend" : "client") + " reset the connection");
             }
         });
     }
