@@ -4,6 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -443,12 +444,14 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         long connectMillis = snapshot.config().timeouts().connect().toMillis();
         long left = connectMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - connectStarted);
         long remaining = Math.max(1, left / Math.max(1, plan.size() - planIndex % plan.size()));
+        ChannelFactory<? extends Channel> sockets = server.transport().backendSockets(target.address());
         ChannelFuture f = new Bootstrap()
                 .group(client.eventLoop())
-                .channelFactory(server.transport().backendSockets(target.address()))
+                // Reading from the start (nothing arrives before the connect completes, and then the
+                // connection is PIPING first): epoll adds the socket with EPOLLIN, see EarlyRead.
+                .channelFactory(() -> EarlyRead.arm(sockets.newChannel()))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, remaining))
                 // TCP_NODELAY is Netty's default for socket channels: see TcpListenerFactory.
-                .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .handler(new BackendHandler())
@@ -500,8 +503,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         }
         lastActivityNanos = System.nanoTime();
         scheduleIdleCheck(snapshot.config().timeouts().idle().toNanos());
-        backend.config().setAutoRead(true);
-        client.config().setAutoRead(backend.isWritable());
+        client.config().setAutoRead(backend.isWritable() && !clientEof);
     }
 
     // ---- PIPING ------------------------------------------------------------------------------
@@ -568,6 +570,9 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
      */
     private void passOnEof(Channel to, boolean upstream) {
         DuplexChannel from = (DuplexChannel) (upstream ? client : backend);
+        // Its input is shut: no more reads. Netty would otherwise set EPOLLIN again after the read
+        // that saw the FIN (an epoll_ctl per FIN) only to find the input shut on the next event.
+        from.config().setAutoRead(false);
         to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
             if (state != State.PIPING) {
                 return;
@@ -576,8 +581,8 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
                 close(Outcome.ROUTED, (upstream ? "backend: " : "client: ") + describe(f.cause()));
             } else if (from.isOutputShutdown()) { // the other direction is done already
                 close(Outcome.ROUTED, "both sides closed");
-            } else if (!HalfClose.shutdownOutput((DuplexChannel) to)) {
-                close(Outcome.ROUTED, (upstream ? "backend" : "client") + " reset the connection");
+            } else {
+                HalfClose.shutdownOutput((DuplexChannel) to);
             }
         });
     }

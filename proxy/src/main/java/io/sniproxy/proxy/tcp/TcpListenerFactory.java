@@ -1,12 +1,21 @@
 package io.sniproxy.proxy.tcp;
 
-import io.netty.bootstrap.ServerBootstrap;
+import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelPromise;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.socket.SocketChannelConfig;
 import io.sniproxy.config.Listener;
 import io.sniproxy.config.Protocol;
 import io.sniproxy.proxy.metrics.Outcome;
@@ -43,32 +52,83 @@ public final class TcpListenerFactory implements ListenerFactory {
     public Future<RunningListener> bind(Listener listener, ServerContext server) {
         ListenerMeters meters = server.metrics().listener(listener.name());
         int acceptors = server.transport().epoll() ? server.transport().eventLoops() : 1;
-        ServerBootstrap bootstrap = new ServerBootstrap()
-                .channel(server.transport().serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 4096)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .handler(new AcceptErrors(listener.name(), meters))
-                // No TCP_NODELAY option: Netty already enables it on every socket channel it creates
-                // (epoll and NIO, on Linux); setting it again cost a setsockopt per connection.
-                .childOption(ChannelOption.AUTO_READ, true)
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true) // a client's FIN is passed on: ProxyConnection
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, ProxyConnection.WATER_MARK)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        accept(ch, listener, meters, server);
-                    }
-                });
+        AcceptErrors errors = new AcceptErrors(listener.name(), meters);
         if (acceptors > 1) {
-            bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
             List<EventLoop> loops = server.transport().loops();
-            return SocketGroupBinder.bind(i -> bootstrap.clone().group(loops.get(i), loops.get(i)), listener, acceptors, "")
-                    .map(bound -> new Running(listener, bound));
+            return SocketGroupBinder.bind(i -> listenerSocket(server, errors, new Acceptor(listener, meters, server,
+                    loops.get(i))).group(loops.get(i)).option(EpollChannelOption.SO_REUSEPORT, true),
+                    listener, acceptors, "").map(bound -> new Running(listener, bound));
         }
-        bootstrap.group(server.transport().group());
+        Bootstrap bootstrap = listenerSocket(server, errors, new Acceptor(listener, meters, server,
+                server.transport().group())).group(server.transport().group());
         return SocketGroupBinder.bind(bootstrap, listener, acceptors, "").map(bound -> new Running(listener, bound));
     }
 
+    /**
+     * A listening socket whose pipeline is the accept errors' handler and the {@link Acceptor}: a
+     * plain Bootstrap binds it (ServerBootstrap would add its own acceptor, which registers each
+     * connection before anything of ours can touch it, and a ChannelInitializer per connection).
+     */
+    private static Bootstrap listenerSocket(ServerContext server, AcceptErrors errors, Acceptor acceptor) {
+        return new Bootstrap()
+                .channelFactory(new ReflectiveChannelFactory<>(server.transport().serverChannel()))
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(errors, acceptor);
+                    }
+                });
+    }
+
+    /**
+     * Each accepted socket: configured, given read interest, registered (epoll: on the acceptor's own
+     * loop, within the accept) and, once registered and before it is active, admitted or refused.
+     * No TCP_NODELAY option: Netty already enables it on every socket channel it creates (epoll and
+     * NIO, on Linux); setting it again cost a setsockopt per connection.
+     */
+    @ChannelHandler.Sharable
+    private static final class Acceptor extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
+        private final Listener bound;
+        private final ListenerMeters meters;
+        private final ServerContext server;
+        private final EventLoopGroup children;
+
+        Acceptor(Listener bound, ListenerMeters meters, ServerContext server, EventLoopGroup children) {
+            this.bound = bound;
+            this.meters = meters;
+            this.server = server;
+            this.children = children;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            Channel child = (Channel) msg;
+            SocketChannelConfig config = (SocketChannelConfig) child.config();
+            config.setAllowHalfClosure(true); // a client's FIN is passed on: ProxyConnection
+            config.setWriteBufferWaterMark(ProxyConnection.WATER_MARK);
+            EventLoop loop = children.next();
+            // The listener first: registering on the acceptor's own loop completes within register(),
+            // and the connection's handler must be there before the channel is made active.
+            ChannelPromise registered = new DefaultChannelPromise(EarlyRead.arm(child), loop);
+            registered.addListener(this);
+            loop.register(registered);
+        }
+
+        /** Registered (listeners run before the channel is made active) or not: then closed, nothing taken. */
+        @Override
+        public void operationComplete(ChannelFuture registered) {
+            if (registered.isSuccess()) {
+                accept(registered.channel(), bound, meters, server);
+            } else {
+                registered.channel().unsafe().closeForcibly();
+                LOG.debugf(registered.cause(), "listener %s: an accepted connection could not be registered", bound.name());
+            }
+        }
+    }
+
+    /** A registered connection, not yet active: admitted under limits.maxConnections (and started), or refused. */
     private static void accept(Channel ch, Listener bound, ListenerMeters meters, ServerContext server) {
         Snapshot snapshot = server.snapshot().get();
         Listener listener = snapshot.listener(bound);
