@@ -19,8 +19,11 @@ import io.vertx.core.Future;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Route → the backends a connection may try, each resolved and permitted when it is tried.
@@ -34,6 +37,7 @@ public final class BackendSelector {
 
     private final HostResolver resolver;
     private final BackendRegistry backends;
+    private volatile StaticPlans plans = new StaticPlans(null);
 
     public BackendSelector(HostResolver resolver, BackendRegistry backends) {
         this.resolver = resolver;
@@ -56,12 +60,13 @@ public final class BackendSelector {
                 return refuse(Outcome.NO_ROUTE, hostname.map(h -> "no route for '" + h + "'" + (alpn.isEmpty() ? ""
                         : " with ALPN " + alpn)).orElse("no server name and no default backend"));
             }
-            return staticPlan(snapshot, List.of(listener.defaultBackend().get()), backends.roundRobin(), listener, tcp,
+            Backend fallback = listener.defaultBackend().get();
+            return staticPlan(snapshot, fallback, List.of(fallback), backends.roundRobin(), listener, tcp,
                     ProxyProtocol.NONE, client);
         }
         Route r = route.get();
         if (!r.isTransparent()) {
-            return staticPlan(snapshot, r.backends(), backends.strategy(r), listener, tcp, r.proxyProtocol(), client);
+            return staticPlan(snapshot, r, r.backends(), backends.strategy(r), listener, tcp, r.proxyProtocol(), client);
         }
         if (hostname.isEmpty()) {
             return refuse(Outcome.NO_ROUTE, "transparent route needs a server name");
@@ -103,27 +108,123 @@ public final class BackendSelector {
                 });
     }
 
-    private Future<BackendPlan> staticPlan(RoutingView snapshot, List<Backend> configured, Strategy strategy,
-            Listener listener, boolean tcp, ProxyProtocol proxyProtocol, InetAddress client) {
-        List<BackendState> states = new ArrayList<>(configured.size());
-        List<HostPort> addresses = new ArrayList<>(configured.size());
-        for (Backend b : configured) {
-            HostPort hp = ((Backend.Static) b).address();
-            HostPort effective = HostPort.of(hp.host(), hp.portOr(listener.port()));
-            addresses.add(effective);
-            states.add(backends.state(BackendRegistry.label(effective)));
+    /**
+     * @param owner the route (or the listener's default backend) the backends are configured on: with
+     *              the listener's port, what the plan of this config generation is kept under
+     */
+    private Future<BackendPlan> staticPlan(RoutingView snapshot, Object owner, List<Backend> configured,
+            Strategy strategy, Listener listener, boolean tcp, ProxyProtocol proxyProtocol, InetAddress client) {
+        StaticPlans generation = plans(snapshot);
+        StaticPlan cached = generation.get(owner, listener.port(), tcp);
+        if (cached == null) {
+            cached = generation.put(owner, listener.port(), tcp,
+                    new StaticPlan(snapshot, configured, listener.port(), tcp, proxyProtocol));
         }
-        List<BackendState> order = states.size() == 1 ? states
-                : strategy.order(states, ClientKey.of(client, ipv6Prefix(snapshot)), System.nanoTime());
+        if (cached.single != null) {
+            return cached.single;
+        }
+        List<BackendState> order = strategy.order(cached.states, ClientKey.of(client, ipv6Prefix(snapshot)),
+                System.nanoTime());
         List<BackendPlan.Choice> choices = new ArrayList<>(order.size());
         for (BackendState s : order) {
-            HostPort hp = addresses.get(states.indexOf(s));
-            choices.add(new BackendPlan.Choice(hp.host(), hp.portOr(listener.port()), s.label(), s));
+            choices.add(cached.choices.get(cached.states.indexOf(s)));
         }
-        return Future.succeededFuture(new BackendPlan(choices, c -> resolver.resolve(c.host())
-                .recover(e -> refuse(resolveFailure(e), "cannot resolve backend '" + c.host() + "': " + e.getMessage()))
-                .compose(address -> permit(snapshot, new InetSocketAddress(address, c.port()), tcp, proxyProtocol,
-                        c.label(), true, c.state()))));
+        return Future.succeededFuture(new BackendPlan(choices, cached::target));
+    }
+
+    private StaticPlans plans(RoutingView snapshot) {
+        StaticPlans p = plans;
+        if (p.snapshot != snapshot) { // a reload: plans of the new generation from now on
+            p = new StaticPlans(snapshot);
+            plans = p;
+        }
+        return p;
+    }
+
+    /** The static plans of one config generation, by route (identity) and listener port. */
+    private static final class StaticPlans {
+        final RoutingView snapshot;
+        private final Map<Key, StaticPlan> byRoute = new ConcurrentHashMap<>();
+
+        StaticPlans(RoutingView snapshot) {
+            this.snapshot = snapshot;
+        }
+
+        StaticPlan get(Object owner, int port, boolean tcp) {
+            return byRoute.get(new Key(owner, port, tcp));
+        }
+
+        /** Built twice at worst, by two loops at once: the first one is kept. */
+        StaticPlan put(Object owner, int port, boolean tcp, StaticPlan plan) {
+            StaticPlan first = byRoute.putIfAbsent(new Key(owner, port, tcp), plan);
+            return first != null ? first : plan;
+        }
+
+        /** The route by identity: two routes with equal records are still two routes. */
+        private record Key(Object owner, int port, boolean tcp) {
+            @Override
+            public boolean equals(Object o) {
+                return o instanceof Key k && k.owner == owner && k.port == port && k.tcp == tcp;
+            }
+
+            @Override
+            public int hashCode() {
+                return System.identityHashCode(owner) * 31 + port * 2 + (tcp ? 1 : 0);
+            }
+        }
+    }
+
+    /**
+     * A route's static backends in one config generation: their states, and for IP literals (the
+     * usual backend) the permitted target itself, decided once instead of per connection. A
+     * hostname is resolved (and permitted) when it is tried, as before. A route with one backend has
+     * its whole plan here: nothing is allocated for it per connection.
+     */
+    private final class StaticPlan {
+        final List<BackendState> states;
+        final List<BackendPlan.Choice> choices;
+        private final Map<String, Future<BackendTarget>> literals = new HashMap<>();
+        private final RoutingView snapshot;
+        private final boolean tcp;
+        private final ProxyProtocol proxyProtocol;
+        final Future<BackendPlan> single;
+
+        StaticPlan(RoutingView snapshot, List<Backend> configured, int listenerPort, boolean tcp,
+                ProxyProtocol proxyProtocol) {
+            this.snapshot = snapshot;
+            this.tcp = tcp;
+            this.proxyProtocol = proxyProtocol;
+            List<BackendState> s = new ArrayList<>(configured.size());
+            List<BackendPlan.Choice> c = new ArrayList<>(configured.size());
+            for (Backend b : configured) {
+                HostPort hp = ((Backend.Static) b).address();
+                HostPort effective = HostPort.of(hp.host(), hp.portOr(listenerPort));
+                BackendState state = backends.state(BackendRegistry.label(effective));
+                BackendPlan.Choice choice = new BackendPlan.Choice(effective.host(), effective.portOr(listenerPort),
+                        state.label(), state);
+                s.add(state);
+                c.add(choice);
+                byte[] literal = NetUtil.createByteArrayFromIpAddressString(choice.host());
+                if (literal != null) {
+                    literals.put(choice.label(), resolve(choice));
+                }
+            }
+            this.states = List.copyOf(s);
+            this.choices = List.copyOf(c);
+            this.single = states.size() == 1 ? Future.succeededFuture(new BackendPlan(choices, this::target)) : null;
+        }
+
+        Future<BackendTarget> target(BackendPlan.Choice c) {
+            Future<BackendTarget> literal = literals.get(c.label());
+            return literal != null ? literal : resolve(c);
+        }
+
+        private Future<BackendTarget> resolve(BackendPlan.Choice c) {
+            return resolver.resolve(c.host())
+                    .recover(e -> refuse(resolveFailure(e), "cannot resolve backend '" + c.host() + "': " + e.getMessage()))
+                    .compose(address -> permit(snapshot, new InetSocketAddress(address, c.port()), tcp, proxyProtocol,
+                            c.label(), true, c.state()));
+        }
     }
 
     /**
