@@ -9,6 +9,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.WriteBufferWaterMark;
@@ -41,6 +42,7 @@ import io.sniproxy.proxy.sniff.ProtocolSniffer;
 import io.sniproxy.proxy.sniff.SniffResult;
 import io.sniproxy.proxy.sniff.SniffedProtocol;
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
@@ -365,8 +367,13 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         timer = client.eventLoop().schedule(() -> close(Outcome.CONNECT_FAILED,
                 "backend not connected within " + snapshot.config().timeouts().connect()), connectMillis,
                 TimeUnit.MILLISECONDS);
-        server.selector().select(snapshot, listener, sniffed, hostname, alpn, clientAddress.getAddress())
-                .onComplete(ar -> onLoop(() -> onSelected(ar)));
+        Future<BackendPlan> selected = server.selector().select(snapshot, listener, sniffed, hostname, alpn,
+                clientAddress.getAddress());
+        if (selected.isComplete()) { // a static route: answered at once, on this loop
+            onSelected(selected);
+        } else {
+            selected.onComplete(ar -> onLoop(() -> onSelected(ar)));
+        }
     }
 
     private void onSelected(AsyncResult<BackendPlan> ar) {
@@ -393,19 +400,26 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
     private void attempt() {
         connectAttempts++;
         int i = planIndex % plan.size();
-        plan.target(i).onComplete(ar -> onLoop(() -> {
-            if (state != State.CONNECTING) {
-                return;
-            }
-            if (ar.failed()) {
-                Throwable cause = ar.cause();
-                failedAttempt(plan.choice(i).state(), cause,
-                        cause instanceof RoutingRefusal r ? r.getMessage() : describe(cause));
-                return;
-            }
-            ledger.backend(ar.result().label());
-            dial(ar.result());
-        }));
+        Future<BackendTarget> target = plan.target(i);
+        if (target.isComplete()) { // an IP literal: permitted at once, on this loop
+            onTarget(target, i);
+        } else {
+            target.onComplete(ar -> onLoop(() -> onTarget(ar, i)));
+        }
+    }
+
+    private void onTarget(AsyncResult<BackendTarget> ar, int i) {
+        if (state != State.CONNECTING) {
+            return;
+        }
+        if (ar.failed()) {
+            Throwable cause = ar.cause();
+            failedAttempt(plan.choice(i).state(), cause,
+                    cause instanceof RoutingRefusal r ? r.getMessage() : describe(cause));
+            return;
+        }
+        ledger.backend(ar.result().label());
+        dial(ar.result());
     }
 
     /**
@@ -573,18 +587,32 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         // Its input is shut: no more reads. Netty would otherwise set EPOLLIN again after the read
         // that saw the FIN (an epoll_ctl per FIN) only to find the input shut on the next event.
         from.config().setAutoRead(false);
+        ChannelOutboundBuffer queued = to.unsafe().outboundBuffer();
+        if (queued != null && queued.isEmpty() && queued.totalPendingWriteBytes() == 0) {
+            // The usual case: what was read from it is in the socket already (flushed at the read's
+            // end, before Netty reports the FIN), so the FIN can follow now, without a write to wait for.
+            eofPassed(to, from);
+            return;
+        }
         to.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
             if (state != State.PIPING) {
                 return;
             }
-            if (!f.isSuccess()) {
-                close(Outcome.ROUTED, (upstream ? "backend: " : "client: ") + describe(f.cause()));
-            } else if (from.isOutputShutdown()) { // the other direction is done already
-                close(Outcome.ROUTED, "both sides closed");
+            if (f.isSuccess()) {
+                eofPassed(to, from);
             } else {
-                HalfClose.shutdownOutput((DuplexChannel) to);
+                close(Outcome.ROUTED, (upstream ? "backend: " : "client: ") + describe(f.cause()));
             }
         });
+    }
+
+    /** Everything {@code from} sent is written to {@code to}: its FIN follows, or both directions are done. */
+    private void eofPassed(Channel to, DuplexChannel from) {
+        if (from.isOutputShutdown()) { // the other direction is done already
+            close(Outcome.ROUTED, "both sides closed");
+        } else {
+            HalfClose.shutdownOutput((DuplexChannel) to);
+        }
     }
 
     private void scheduleIdleCheck(long delayNanos) {
