@@ -108,6 +108,7 @@ public final class TcpListenerFactory implements ListenerFactory {
             SocketChannelConfig config = (SocketChannelConfig) child.config();
             config.setAllowHalfClosure(true); // a client's FIN is passed on: ProxyConnection
             config.setWriteBufferWaterMark(ProxyConnection.WATER_MARK);
+            config.setRecvByteBufAllocator(ProxyConnection.READS);
             EventLoop loop = children.next();
             // The listener first: registering on the acceptor's own loop completes within register(),
             // and the connection's handler must be there before the channel is made active.
