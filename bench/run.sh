@@ -346,11 +346,23 @@ timeouts:
 EOF
 sed "s/127.0.0.1:$P_OURS_QUIC/127.0.0.1:$P_BEFORE_QUIC/" "$RUN/ours-quic.yaml" > "$RUN/before-quic.yaml"
 
+# A copy of quarkus-app/ (--jar, --before-jar) started with its AOT cache was seen loading the
+# classes of the build in proxy/target, where the cache was trained (lsof, jcmd Compiler.codelist):
+# both sides of an A/B ran one build. Any jar other than this checkout's build starts without it.
+aot_for() { # jar: on/off for the launcher's SNIPROXY_AOT
+  if [ "$OURS_AOT" = on ] && [ -f "$(dirname "$1")/sniproxy.aot" ] \
+     && [ "$(readlink -f "$1")" != "$(readlink -f "$ROOT/proxy/target/quarkus-app/quarkus-run.jar")" ]; then
+    log "$1 is not this checkout's build: started without its AOT cache (see aot_for)" >&2
+    echo off
+  else
+    echo "$OURS_AOT"
+  fi
+}
 start_ours() { # name mgmt-port config [launcher jar java-opts]: the launcher (it execs the JVM: the PID is the proxy's)
   local jfr="" launcher=${4-$LAUNCHER} jar=${5:-$JAR} opts=${6-$OURS_JAVA_OPTS}
   [ -z "${JFR:-}" ] || jfr="-XX:StartFlightRecording=filename=$OUT/$1-%p.jfr,settings=profile"
   if [ -n "$launcher" ]; then
-    start_bg "$1" env JAVA_HOME="$JAVA_HOME" SNIPROXY_AOT="$OURS_AOT" JAVA_OPTS="$opts $jfr" \
+    start_bg "$1" env JAVA_HOME="$JAVA_HOME" SNIPROXY_AOT="$(aot_for "$jar")" JAVA_OPTS="$opts $jfr" \
       "$launcher" --config "$3" -Dquarkus.management.port="$2"
   else
     # shellcheck disable=SC2086
