@@ -34,7 +34,7 @@ trap 'rm -rf "$work"' EXIT
 (cd "$work" && "$JAVA_HOME/bin/jar" --extract --file "$app/quarkus-run.jar" META-INF/MANIFEST.MF)
 boot=$(tr -d '\r' < "$work/META-INF/MANIFEST.MF" \
   | sed -n '/^Class-Path:/,/^[^ ]/{s/^Class-Path: //;s/^ //;/^[A-Z][A-Za-z-]*:/d;p}' | tr -d '\n')
-main=$(for j in "$app"/quarkus/transformed-bytecode.jar "$app"/quarkus/generated-bytecode.jar "$app"/app/*.jar "$app"/lib/main/*.jar; do echo "${j#"$app"/}"; done)
+main=$(for j in "$app"/quarkus/transformed-bytecode.jar "$app"/quarkus/generated-bytecode.jar "$app"/app/*.jar "$app"/lib/main/*.jar; do [ ! -f "$j" ] || echo "${j#"$app"/}"; done)
 manifest=$work/MANIFEST.MF
 {
   echo "Manifest-Version: 1.0"
