@@ -27,14 +27,27 @@ sed -e "s/127.0.0.1:8443/127.0.0.1:$tls/" -e "s/127.0.0.1:8080/127.0.0.1:$http/"
 ticks() { awk '{print $14 + $15}' "$1"; }  # user+sys clock ticks of a /proc stat file
 hz=$(getconf CLK_TCK)
 
+# The poll starts no program (a curl and a sleep every few ms would be a load of their own on the
+# cores the JVM starts on): bash's /dev/tcp for the request, a read with a timeout on a pipe that
+# nobody writes for the pause.
+exec {nap}<> <(:)
+ready() { # one GET /q/health/ready; true when it answers 200 (UP)
+  local fd status=""
+  { exec {fd}<>"/dev/tcp/127.0.0.1/$mgmt"; } 2>/dev/null || return 1
+  printf 'GET /q/health/ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&"$fd" 2>/dev/null || true
+  IFS= read -r -t 2 -u "$fd" status || true
+  exec {fd}>&-
+  [[ $status == "HTTP/1."?" 200"* ]]
+}
+
 one() { # launcher -> "wall_ms cpu_ms main_thread_ms"
   local t0 t1 pid main
   t0=$(date +%s%N)
   "$1" --config "$dir/config.yaml" -Dquarkus.management.port="$mgmt" > "$dir/out" 2>&1 &
   pid=$!
-  until curl -s --max-time 1 "http://127.0.0.1:$mgmt/q/health/ready" 2>/dev/null | grep -q '"UP"'; do
-    kill -0 "$pid" 2>/dev/null || { echo "$1 exited before it was ready:" >&2; cat "$dir/out" >&2; exit 1; }
-    sleep 0.002
+  until ready; do
+    [ -d "/proc/$pid" ] || { echo "$1 exited before it was ready:" >&2; cat "$dir/out" >&2; exit 1; }
+    read -r -t 0.002 -u "$nap" _ || true
   done
   t1=$(date +%s%N)
   # The Java main thread: the JVM's first thread after the launcher's primordial one.
