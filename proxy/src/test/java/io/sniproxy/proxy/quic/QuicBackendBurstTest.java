@@ -4,9 +4,7 @@ import static io.sniproxy.proxy.quic.QuicProxyFixture.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.channel.ChannelFactory;
 import io.netty.channel.socket.DatagramChannel;
-import io.sniproxy.proxy.runtime.Transport;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -39,7 +37,7 @@ class QuicBackendBurstTest {
         byte[] initial = QuicProxyFixture.initial("e1e2e3e4e5e6e7e8");
         try (DatagramSocket server = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
                 QuicProxyFixture quic = QuicProxyFixture.start("127.0.0.1:" + server.getLocalPort(), "",
-                        new QuicListenerFactory(), t -> t.withBackendSockets(t.backendSockets(), remembering(t, backend)));
+                        new QuicListenerFactory(), t -> t.withBackendSockets(t.backendSockets(), QuicProxyFixture.remembering(t, backend)));
                 DatagramSocket c = client()) {
             server.setSoTimeout(5000);
             c.setReceiveBufferSize(4 << 20);
@@ -81,15 +79,5 @@ class QuicBackendBurstTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> quic.datagrams("downstream") == BURST);
             assertThat(quic.drops("socket_full")).isZero();
         }
-    }
-
-    /** The transport's own backend datagram sockets, the last one made kept for the test. */
-    private static ChannelFactory<DatagramChannel> remembering(Transport t, DatagramChannel[] last) {
-        ChannelFactory<? extends DatagramChannel> real = t.backendDatagrams();
-        return () -> {
-            DatagramChannel c = real.newChannel();
-            last[0] = c;
-            return c;
-        };
     }
 }

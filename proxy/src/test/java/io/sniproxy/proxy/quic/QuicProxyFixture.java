@@ -4,6 +4,8 @@ import static io.sniproxy.proxy.quic.InitialPackets.crypto;
 import static io.sniproxy.proxy.quic.InitialPackets.seal;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.socket.DatagramChannel;
 import io.sniproxy.proxy.runtime.Transport;
 import io.sniproxy.proxy.testing.ClientHellos;
 import io.sniproxy.proxy.testing.ProxyHarness;
@@ -141,5 +143,15 @@ final class QuicProxyFixture implements AutoCloseable {
     static byte[] initial(byte[] dcid) {
         byte[] hello = ClientHellos.handshakeMessage(ClientHellos.tls13(HOST));
         return seal(QuicVersion.V1, dcid, new byte[0], 0, crypto(hello, 0, hello.length), 1200);
+    }
+
+    /** The transport's own backend datagram sockets, the last one made kept for the test. */
+    static ChannelFactory<DatagramChannel> remembering(Transport t, DatagramChannel[] last) {
+        ChannelFactory<? extends DatagramChannel> real = t.backendDatagrams();
+        return () -> {
+            DatagramChannel c = real.newChannel();
+            last[0] = c;
+            return c;
+        };
     }
 }

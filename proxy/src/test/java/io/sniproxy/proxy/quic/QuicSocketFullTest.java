@@ -4,9 +4,7 @@ import static io.sniproxy.proxy.quic.QuicProxyFixture.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.channel.ChannelFactory;
 import io.netty.channel.socket.DatagramChannel;
-import io.sniproxy.proxy.runtime.Transport;
 import java.net.DatagramSocket;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -25,7 +23,7 @@ class QuicSocketFullTest {
         byte[] initial = QuicProxyFixture.initial("d1d2d3d4d5d6d7d8");
         try (UdpRecorder api = new UdpRecorder(false);
                 QuicProxyFixture quic = QuicProxyFixture.start(api.address(), "", new QuicListenerFactory(),
-                        t -> t.withBackendSockets(t.backendSockets(), remembering(t, backend)));
+                        t -> t.withBackendSockets(t.backendSockets(), QuicProxyFixture.remembering(t, backend)));
                 DatagramSocket c = client()) {
             quic.send(c, initial);
             await().atMost(Duration.ofSeconds(5)).until(() -> api.received().size() == 1); // routed, forwarded
@@ -46,15 +44,5 @@ class QuicSocketFullTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> api.received().size() == 2);
             assertThat(quic.drops("socket_full")).isEqualTo(5);
         }
-    }
-
-    /** The transport's own backend datagram sockets, the last one made kept for the test. */
-    private static ChannelFactory<DatagramChannel> remembering(Transport t, DatagramChannel[] last) {
-        ChannelFactory<? extends DatagramChannel> real = t.backendDatagrams();
-        return () -> {
-            DatagramChannel c = real.newChannel();
-            last[0] = c;
-            return c;
-        };
     }
 }
