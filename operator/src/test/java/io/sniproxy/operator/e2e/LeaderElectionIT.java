@@ -79,9 +79,11 @@ class LeaderElectionIT {
         System.out.printf("LEADER: %s killed, replica-b leads after %d ms (lease %d s)%n", first, takeoverMillis,
                 LEASE.toSeconds());
         // The Lease expires at most LEASE after the dead leader's last renewal; the other replica tries
-        // every retry period (2 s).
+        // every retry period (2 s). The slack is for what the test adds (the kill, the polling) and a
+        // loaded machine's scheduling: 18.7 s was seen against a 1 s slack; a takeover that waited for
+        // a second lease period would still fail.
         assertThat(takeoverMillis).as("takeover after the leader is killed")
-                .isLessThanOrEqualTo(LEASE.plus(RETRY).plusSeconds(1).toMillis());
+                .isLessThanOrEqualTo(LEASE.plus(RETRY).plusSeconds(5).toMillis());
 
         // The new leader carries on.
         Instant later = Instant.now();
