@@ -47,15 +47,7 @@ class BulkDeliveryTest {
 
     void start(String extra) throws Exception {
         backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        proxy = ProxyHarness.start("""
-                listeners:
-                  - name: tls
-                    address: 127.0.0.1:${port:tls}
-                    protocol: tls
-                routes:
-                  - hostnames: [bulk.example.com]
-                    backend: 127.0.0.1:%d
-                """.formatted(backend.getLocalPort()) + extra);
+        proxy = ProxyHarness.start(ProxyHarness.oneTlsRoute("bulk.example.com", backend.getLocalPort()) + extra);
     }
 
     void start() throws Exception {

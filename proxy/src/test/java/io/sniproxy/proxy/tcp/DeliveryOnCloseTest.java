@@ -53,15 +53,7 @@ class DeliveryOnCloseTest {
     @BeforeEach
     void start() throws Exception {
         backend = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        proxy = ProxyHarness.start("""
-                listeners:
-                  - name: tls
-                    address: 127.0.0.1:${port:tls}
-                    protocol: tls
-                routes:
-                  - hostnames: [bulk.example.com]
-                    backend: 127.0.0.1:%d
-                """.formatted(backend.getLocalPort()));
+        proxy = ProxyHarness.start(ProxyHarness.oneTlsRoute("bulk.example.com", backend.getLocalPort()));
     }
 
     @AfterEach

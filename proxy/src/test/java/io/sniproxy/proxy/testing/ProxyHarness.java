@@ -89,6 +89,19 @@ public final class ProxyHarness implements AutoCloseable {
         }
     }
 
+    /** A config with one TLS listener ({@code ${port:tls}}) and one route of {@code hostname} to a loopback port. */
+    public static String oneTlsRoute(String hostname, int backendPort) {
+        return """
+                listeners:
+                  - name: tls
+                    address: 127.0.0.1:${port:tls}
+                    protocol: tls
+                routes:
+                  - hostnames: [%s]
+                    backend: 127.0.0.1:%d
+                """.formatted(hostname, backendPort);
+    }
+
     /**
      * A port free for both TCP and UDP on loopback and on the wildcard address (a listener named once
      * in the config may bind either), outside the ephemeral range: see {@link TestPorts}.
