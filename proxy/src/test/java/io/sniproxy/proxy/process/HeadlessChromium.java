@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Debian's Chromium, headless, loading one page over QUIC: {@code --origin-to-force-quic-on} makes
@@ -20,9 +22,30 @@ final class HeadlessChromium {
     private HeadlessChromium() {
     }
 
-    /** What a load printed ({@code --dump-dom}: the DOM after the page's scripts ran) and how long it took. */
-    record Load(String dom, long millis, long exitedNanos) {
+    /**
+     * What a load printed ({@code --dump-dom}: the DOM after the page's scripts ran), what it logged
+     * and how long it took.
+     */
+    record Load(String dom, String log, long millis, long exitedNanos) {
+
+        /**
+         * Chromium's network error code ({@code ERR_…}), or null when the page loaded. Chromium up to
+         * 155 dumps its error page (the code in its {@code loadTimeData}); from 156 the headless mode
+         * dumps nothing for a failed load and logs {@code Page load failed: net::ERR_…} instead.
+         */
+        String errorCode() {
+            int at = dom.indexOf(ERROR_PAGE_CODE);
+            if (at >= 0) {
+                int from = at + ERROR_PAGE_CODE.length();
+                return dom.substring(from, dom.indexOf('"', from));
+            }
+            Matcher logged = LOGGED_FAILURE.matcher(log);
+            return logged.find() ? logged.group(1) : null;
+        }
     }
+
+    private static final String ERROR_PAGE_CODE = "\"errorCode\":\"";
+    private static final Pattern LOGGED_FAILURE = Pattern.compile("Page load failed: net::(ERR_[A-Z0-9_]+)");
 
     static Load load(Path dir, String url, String origin, int proxyPort, String spkiHash) throws Exception {
         Path profile = Files.createTempDirectory(dir, "chromium-profile");
@@ -43,18 +66,8 @@ final class HeadlessChromium {
             throw new IllegalStateException("chromium did not finish loading " + url);
         }
         long exited = System.nanoTime();
-        return new Load(new String(out, StandardCharsets.UTF_8), TimeUnit.NANOSECONDS.toMillis(exited - started),
-                exited);
-    }
-
-    /** Chromium's error code on its error page ({@code ERR_…}), or null when the page loaded. */
-    static String errorCode(String dom) {
-        int at = dom.indexOf("\"errorCode\":\"");
-        if (at < 0) {
-            return null;
-        }
-        int from = at + "\"errorCode\":\"".length();
-        return dom.substring(from, dom.indexOf('"', from));
+        return new Load(new String(out, StandardCharsets.UTF_8), Files.readString(stderr, StandardCharsets.UTF_8),
+                TimeUnit.NANOSECONDS.toMillis(exited - started), exited);
     }
 
     static void requireInstalled() throws IOException, InterruptedException {

@@ -86,7 +86,7 @@ class QuicBrowserIT {
                 for (int i = 0; i < LOADS; i++) {
                     HeadlessChromium.Load load = HeadlessChromium.load(dir, "https://www.example.com/",
                             "www.example.com", quicPort, spki);
-                    assertThat(load.dom()).as("load %d: %s", i, HeadlessChromium.errorCode(load.dom()))
+                    assertThat(load.dom()).as("load %d: %s", i, load.errorCode())
                             // every entry h3 (the page, the five fetches, whatever else the browser fetched)
                             .containsPattern("protocols=(h3,){5,}h3 served=HTTP/3.0,HTTP/3.0,HTTP/3.0,HTTP/3.0,HTTP/3.0<");
                     loadMillis.add(load.millis());
@@ -106,7 +106,7 @@ class QuicBrowserIT {
 
                 HeadlessChromium.Load refused = HeadlessChromium.load(dir, "https://unknown.example.com/",
                         "unknown.example.com", quicPort, spki);
-                assertThat(HeadlessChromium.errorCode(refused.dom())).startsWith("ERR_QUIC");
+                assertThat(refused.errorCode()).startsWith("ERR_QUIC");
                 awaitNoSessions(proxy, refused.exitedNanos(), "after the refused load and its retransmissions");
                 Metrics after = Metrics.of(proxy);
                 assertThat(after.value("sniproxy_connections_total", "outcome=\"no_route\"")).isEqualTo(1);
