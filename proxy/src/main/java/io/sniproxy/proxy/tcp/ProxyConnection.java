@@ -573,10 +573,14 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
 
     /**
      * Writes one read from {@code from} to {@code to} and flushes it (a read is at most
-     * {@link #READS}' 32 KiB); once {@code to}'s queue is past the high water mark (its socket not
+     * {@link #READS}' 32 KiB): straight to the socket when nothing is queued ({@link WriteThrough}),
+     * else through the channel; once {@code to}'s queue is past the high water mark (its socket not
      * taking it), reads from {@code from} pause until it drains ({@code channelWritabilityChanged}).
      */
     private static void forward(ByteBuf in, Channel from, Channel to) {
+        if (WriteThrough.send(in, to)) {
+            return;
+        }
         to.writeAndFlush(in, to.voidPromise());
         if (!to.isWritable()) {
             from.config().setAutoRead(false);
