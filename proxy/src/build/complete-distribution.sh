@@ -2,18 +2,21 @@
 # Run by the build (proxy/pom.xml, `package` phase, after Quarkus wrote the fast-jar): makes
 # target/quarkus-app/ a distribution that starts the way the repository does:
 # - bin/sniproxy, the launcher (and the JDK picker it sources), beside the jar;
-# - bin/sniproxy-classpath.jar, a jar of nothing but a manifest: the fast-jar's jars as the JVM's
-#   class path (in the order of the fast-jar's own class loader) and the proxy's main class. The
-#   launcher starts through it, so that the application's classes are loaded by the JVM's own
-#   class loader, the one whose classes the AOT cache holds loaded and linked: through the
-#   fast-jar's class loader (quarkus-run.jar) the JVM still reads and inflates each class from its
-#   jar before it takes the cached copy (docs/operations.md, "Start-up");
+# - bin/sniproxy-classpath.jar, the fast-jar's jars merged into one (MergeJars.java: in the order
+#   of the fast-jar's own class loader, first entry wins, service files concatenated) with the
+#   proxy's main class. The launcher starts through it, so that the application's classes are
+#   loaded by the JVM's own class loader, the one whose classes the AOT cache holds loaded and
+#   linked: through the fast-jar's class loader (quarkus-run.jar) the JVM still reads and inflates
+#   each class from its jar before it takes the cached copy (docs/operations.md, "Start-up"). One
+#   jar, not ~120 on a Class-Path: the JVM's loader keeps every jar it opened open, ~100 fds of
+#   the fd budget;
 # - bin/sniproxy-training.jar, the AOT training run (plain JDK code, src/aot/java), which
 #   `bin/sniproxy train-aot` runs to write the AOT cache for the JDK at hand;
 # - sniproxy.aot (+ .jdk), that cache, trained here on the build's JDK when it is 25 or newer.
 #
 #   complete-distribution.sh QUARKUS_APP_DIR REPOSITORY_BIN_DIR TRAINING_SOURCES train|skip
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 app=$(cd "$1" && pwd)
 bin=$2
 training=$3
@@ -26,9 +29,9 @@ mkdir -p "$app/bin"
 install -m 0755 "$bin/sniproxy" "$app/bin/sniproxy"
 install -m 0644 "$bin/java-home.sh" "$app/bin/java-home.sh"
 
-# The class path, relative to bin/: lib/boot (quarkus-run.jar's own Class-Path), then the jars
+# The class path: lib/boot (quarkus-run.jar's own Class-Path, relative to the app), then the jars
 # quarkus-application.dat lists for the fast-jar's class loader, in its order (the transformed
-# classes ahead of the originals they replace). A manifest line is at most 72 bytes: folded.
+# classes ahead of the originals they replace), merged into one jar in that order.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && "$JAVA_HOME/bin/jar" --extract --file "$app/quarkus-run.jar" META-INF/MANIFEST.MF)
@@ -41,11 +44,10 @@ manifest=$work/MANIFEST.MF
   echo "Main-Class: io.sniproxy.proxy.app.ProxyMain"
   echo "Add-Opens: java.base/java.lang"
   echo "Enable-Native-Access: ALL-UNNAMED"
-  # shellcheck disable=SC2086 # word lists
-  printf 'Class-Path: %s\n' "$(printf '../%s ' $boot $main | sed 's/ $//')" | fold -w 70 | sed '2,$s/^/ /'
 } > "$manifest"
 rm -f "$app/bin/sniproxy-classpath.jar"
-"$JAVA_HOME/bin/jar" --create --file "$app/bin/sniproxy-classpath.jar" --manifest "$manifest"
+# shellcheck disable=SC2086 # word lists
+(cd "$app" && "$JAVA_HOME/bin/java" "$here/MergeJars.java" bin/sniproxy-classpath.jar "$manifest" $boot $main)
 
 classes=$work/classes
 mkdir "$classes"

@@ -16,8 +16,8 @@ import io.sniproxy.proxy.metrics.FileDescriptors;
  * jars again as later traffic loads classes and keeps them: 22 after TLS, HTTP and QUIC
  * connections (FdLimitIT). {@link #CLASS_LOADING} is that, with room to spare, instead of
  * whatever start-up happened to hold. Started by the launcher, the classes come from the JVM's
- * class path (bin/sniproxy-classpath.jar), whose loader opens every jar of it while Quarkus reads
- * its config and keeps them open for good (~120): those are counted.
+ * class path (bin/sniproxy-classpath.jar, the fast-jar's jars merged into one), whose loader keeps
+ * that jar open for good: it is counted.
  */
 public record FdReserve(int baseline, int eventLoops) {
 
