@@ -225,7 +225,7 @@ class FdLimitIT {
             System.out.printf("fd-limit IT (prlimit --pid %d after start): baseline %d fds%n", NOFILE, baseline);
 
             for (int round = 1; round <= ROUNDS; round++) {
-                Offered offered = offer(2_000); // the clients the proxy cannot accept wait this long each
+                Offered offered = offer(2_000); // what the proxy cannot accept waits this long (all together)
                 double cores;
                 try {
                     cores = cpuWhileHeld(proxy);
@@ -305,8 +305,11 @@ class FdLimitIT {
         List<Socket> routed = new ArrayList<>();
         List<Socket> waiting = new ArrayList<>();
         int refused = 0;
+        // One deadline for all: they were offered at once, so one still silent at the deadline is
+        // waiting (a timeout of its own each made 60 clients in the backlog cost two minutes).
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(readTimeoutMillis);
         for (Socket s : tls) {
-            s.setSoTimeout(readTimeoutMillis);
+            s.setSoTimeout(untilDeadline(deadline));
             switch (answer(s, ECHO_HELLO.length)) {
                 case ROUTED -> routed.add(s);
                 case WAITING -> waiting.add(s);
@@ -314,7 +317,7 @@ class FdLimitIT {
             }
         }
         for (Socket s : http) {
-            s.setSoTimeout(readTimeoutMillis);
+            s.setSoTimeout(untilDeadline(deadline));
             switch (answer(s, -1)) {
                 case ROUTED -> routed.add(s);
                 case WAITING -> waiting.add(s);
@@ -322,6 +325,11 @@ class FdLimitIT {
             }
         }
         return new Offered(routed, waiting, refused, quic);
+    }
+
+    /** A read timeout that ends at {@code deadline}: at least 1 ms (0 would mean none). */
+    private static int untilDeadline(long deadline) {
+        return (int) Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
     }
 
     enum Answer { ROUTED, REFUSED, WAITING }
