@@ -63,6 +63,14 @@ public final class QuicPeers {
                         @Override
                         protected void initChannel(QuicChannel ch) {
                             connections.incrementAndGet();
+                            // A handshake this server refuses (a forged or incomplete ClientHello some
+                            // tests send through the proxy) ends the connection, without a WARN at the tail.
+                            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                    ctx.close();
+                                }
+                            });
                         }
                     })
                     .streamHandler(new ChannelInitializer<QuicStreamChannel>() {
