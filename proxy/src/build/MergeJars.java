@@ -99,15 +99,19 @@ public final class MergeJars {
             main.put(Attributes.Name.MULTI_RELEASE, "true");
         }
         Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
-        try (OutputStream file = Files.newOutputStream(tmp); JarOutputStream jar = new JarOutputStream(file, manifest)) {
-            for (Map.Entry<String, byte[]> e : entries.entrySet()) {
-                put(jar, e.getKey(), e.getValue());
+        try {
+            try (OutputStream file = Files.newOutputStream(tmp); JarOutputStream jar = new JarOutputStream(file, manifest)) {
+                for (Map.Entry<String, byte[]> e : entries.entrySet()) {
+                    put(jar, e.getKey(), e.getValue());
+                }
+                for (Map.Entry<String, ByteArrayOutputStream> e : appended.entrySet()) {
+                    put(jar, e.getKey(), e.getValue().toByteArray());
+                }
             }
-            for (Map.Entry<String, ByteArrayOutputStream> e : appended.entrySet()) {
-                put(jar, e.getKey(), e.getValue().toByteArray());
-            }
+            Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp); // a half-written jar never stays beside the distribution
         }
-        Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         System.out.printf("merged %d jars into %s: %d entries%n", args.length - 2, out,
                 entries.size() + appended.size());
     }

@@ -10,7 +10,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.WriteBufferWaterMark;
@@ -598,8 +597,7 @@ public final class ProxyConnection extends ChannelInboundHandlerAdapter implemen
         // Its input is shut: no more reads. Netty would otherwise set EPOLLIN again after the read
         // that saw the FIN (an epoll_ctl per FIN) only to find the input shut on the next event.
         from.config().setAutoRead(false);
-        ChannelOutboundBuffer queued = to.unsafe().outboundBuffer();
-        if (queued != null && queued.isEmpty() && queued.totalPendingWriteBytes() == 0) {
+        if (WriteThrough.nothingQueued(to)) {
             // The usual case: what was read from it is in the socket already (flushed at the read's
             // end, before Netty reports the FIN), so the FIN can follow now, without a write to wait for.
             eofPassed(to, from);

@@ -29,8 +29,7 @@ final class WriteThrough {
         if (!(to instanceof AbstractEpollStreamChannel epoll) || !in.hasMemoryAddress() || !to.isActive()) {
             return false;
         }
-        ChannelOutboundBuffer queued = to.unsafe().outboundBuffer();
-        if (queued == null || !queued.isEmpty() || queued.totalPendingWriteBytes() != 0) {
+        if (!nothingQueued(to)) {
             return false;
         }
         int sent;
@@ -45,5 +44,11 @@ final class WriteThrough {
         }
         in.skipBytes(sent);
         return false;
+    }
+
+    /** True when {@code to} holds no bytes waiting for its socket (what was written is in the kernel). */
+    static boolean nothingQueued(Channel to) {
+        ChannelOutboundBuffer queued = to.unsafe().outboundBuffer();
+        return queued != null && queued.isEmpty() && queued.totalPendingWriteBytes() == 0;
     }
 }
