@@ -81,13 +81,13 @@ public final class ConfigCheck {
 
     /**
      * The effective limits as a proxy started here would derive them at start-up (the same
-     * {@link FdBudget}, this process's {@code RLIMIT_NOFILE}, one event loop per core); the
+     * {@link FdBudget}, this process's {@code RLIMIT_NOFILE}, the {@link EventLoops} it would run); the
      * process's own baseline is this small JVM's, so the reserve is an estimate.
      */
     private static FdBudget fdBudget(ProxyConfig config) {
         boolean tcp = config.listeners().stream().anyMatch(l -> l.protocol().isTcp());
         boolean udp = config.listeners().stream().anyMatch(l -> !l.protocol().isTcp());
-        FdReserve reserve = FdReserve.measure(Runtime.getRuntime().availableProcessors());
+        FdReserve reserve = FdReserve.measure(EventLoops.effective(System.getenv()));
         return FdBudget.derive(config.limits(), tcp, udp, FileDescriptors.max(),
                 reserve.forListeners(config.listeners().size()));
     }

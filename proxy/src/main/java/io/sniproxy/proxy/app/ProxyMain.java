@@ -49,11 +49,11 @@ public final class ProxyMain {
                 System.exit(2);
             }
         }
-        // One event loop per core (Quarkus defaults to two): the data path never blocks, so more
-        // loops than cores only add context switches. An explicit -D setting wins.
-        if (System.getProperty("quarkus.vertx.event-loops-pool-size") == null) {
-            System.setProperty("quarkus.vertx.event-loops-pool-size",
-                    String.valueOf(Runtime.getRuntime().availableProcessors()));
+        // One event loop per core (Quarkus defaults to two): EventLoops says why. The user's own -D
+        // or environment setting wins.
+        if (!EventLoops.chosen(System.getenv())) {
+            System.setProperty(EventLoops.PROPERTY,
+                    String.valueOf(EventLoops.forCores(Runtime.getRuntime().availableProcessors())));
         }
         Quarkus.run();
     }

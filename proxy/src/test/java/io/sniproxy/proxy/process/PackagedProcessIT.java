@@ -209,10 +209,30 @@ class PackagedProcessIT {
                 assertThat(properties).contains("sniproxy.reload.poll-millis=3600000")
                         .contains("io.netty.allocator.maxCachedBufferCapacity=65536");
                 assertThat(proxy.log()).doesNotContain("WARNING");
+                // One per core (EventLoops): each loop has its listener's acceptor, so all are running.
+                assertThat(eventLoopThreads(proxy.pid())).as("event loops")
+                        .isEqualTo(Runtime.getRuntime().availableProcessors());
 
                 proxy.signal("TERM");
                 assertThat(proxy.awaitExit(Duration.ofSeconds(30))).as("SIGTERM to the started PID stops the proxy").isTrue();
                 assertThat(proxy.log()).contains("stopped");
+            }
+        }
+    }
+
+    /**
+     * The event-loop count is the operator's to choose, in the environment too: the launcher's
+     * default (one per core, a system property) used to override {@code QUARKUS_VERTX_EVENT_LOOPS_POOL_SIZE}.
+     */
+    @Test
+    void anEventLoopCountFromTheEnvironmentIsTheOneRun() throws Exception {
+        int port = ProxyProcess.freePort();
+        Path file = dir.resolve("sniproxy.yaml");
+        try (TlsEchoServer blue = new TlsEchoServer("blue")) {
+            Files.writeString(file, config(port, blue.address(), "5s"));
+            try (ProxyProcess proxy = ProxyProcess.launch(List.of("env", "QUARKUS_VERTX_EVENT_LOOPS_POOL_SIZE=1"), file)) {
+                assertThat(exchange(port, "a")).isEqualTo("blue:a");
+                assertThat(eventLoopThreads(proxy.pid())).as("event loops").isEqualTo(1);
             }
         }
     }
@@ -285,6 +305,19 @@ class PackagedProcessIT {
         s.setSSLParameters(p);
         s.setSoTimeout(15_000);
         return s;
+    }
+
+    /** The JVM's threads named like Vert.x's event loops ("vert.x-eventloop-thread-N", cut to 15 characters). */
+    private static long eventLoopThreads(long pid) throws IOException {
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            return tasks.filter(t -> {
+                try {
+                    return Files.readString(t.resolve("comm")).startsWith("vert.x-eventloo");
+                } catch (IOException gone) {
+                    return false; // the thread ended while we looked
+                }
+            }).count();
+        }
     }
 
     private static void say(SSLSocket s, String line) throws IOException {
