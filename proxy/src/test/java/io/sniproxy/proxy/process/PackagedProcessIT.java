@@ -205,6 +205,14 @@ class PackagedProcessIT {
                 if (Runtime.version().feature() >= 25) {
                     assertThat(flags).contains("-XX:+UseCompactObjectHeaders");
                 }
+                // Huge pages where the kernel offers them, and not asked for where it does not (the JVM would warn).
+                Path thp = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+                boolean offered = Files.isReadable(thp) && Files.readString(thp).matches("(?s).*\\[(madvise|always)\\].*");
+                if (offered) {
+                    assertThat(flags).contains("-XX:+UseTransparentHugePages");
+                } else {
+                    assertThat(flags).doesNotContain("-XX:+UseTransparentHugePages");
+                }
                 String properties = jcmd(proxy.pid(), "VM.system_properties");
                 assertThat(properties).contains("sniproxy.reload.poll-millis=3600000")
                         .contains("io.netty.allocator.maxCachedBufferCapacity=65536");
