@@ -29,7 +29,9 @@ final class WriteThrough {
         if (!(to instanceof AbstractEpollStreamChannel epoll) || !in.hasMemoryAddress() || !to.isActive()) {
             return false;
         }
-        if (!nothingQueued(to)) {
+        // Both sockets of a connection live on one event loop (docs/architecture.md): a send from any
+        // other thread could overtake the channel's own flush, so it is left to the channel.
+        if (!to.eventLoop().inEventLoop() || !nothingQueued(to)) {
             return false;
         }
         int sent;

@@ -129,6 +129,15 @@ class WriteThroughTest {
         embedded.finishAndReleaseAll();
     }
 
+    @Test
+    void aSendFromAnotherThreadThanTheChannelsLoopIsLeftToTheChannel() throws Exception {
+        ByteBuf in = direct("from the test's own thread".getBytes());
+        assertThat(WriteThrough.send(in, channel)).isFalse();
+        assertThat(in.readerIndex()).as("nothing sent").isZero();
+        assertThat(in.refCnt()).as("not released").isOne();
+        in.release();
+    }
+
     private static ByteBuf direct(byte[] bytes) {
         ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length);
         b.writeBytes(bytes);
