@@ -217,6 +217,11 @@ wait_listening() { # port seconds
   echo "wrk=$(wrk -v 2>&1 | awk 'NR==1{print $2}')"
   echo "h2load=$(h2load --version | awk '{print $2}')"
   echo "java=$("$JAVA" -version 2>&1 | awk -F'"' 'NR==1{print $2}')"
+  # What a syscall and a thread wake-up cost here (bench/lib/wakeup_cost.c): machines differ by 10x
+  # in the cross-CPU wake-up, which every loopback workload pays.
+  if command -v cc >/dev/null && cc -O2 -pthread -o "$RUN/wakeup_cost" "$LIB/wakeup_cost.c" 2>/dev/null; then
+    "$RUN/wakeup_cost" | sed 's/ /=/'
+  fi
   start_cmd="bin/sniproxy --config FILE"
   [ -n "$LAUNCHER" ] || start_cmd="java -jar quarkus-run.jar --config FILE"
   aot_state=$OURS_AOT

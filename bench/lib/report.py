@@ -307,9 +307,9 @@ def targets_check(raw, meta):
 
 
 def machine(meta):
-    keys = ["cpu", "memory", "kernel", "haproxy", "nginx", "sniproxy", "wrk", "h2load", "java",
+    keys = ["cpu", "memory", "kernel", "syscall_us", "wakeup_round_trip_same_cpu_us", "wakeup_round_trip_cross_cpu_us", "haproxy", "nginx", "sniproxy", "wrk", "h2load", "java",
             "ours_start", "ours_java_opts", "ours_jvm", "before_jar", "before_java_opts", "git", "mode", "cold", "loadavg_start", "loadavg_end"]
-    return "\n".join(f"- {k}: `{meta.get(k, '?')}`" for k in keys)
+    return "\n".join(f"- {k}: `{meta.get(k, '?')}`" for k in keys if k in meta or not k.startswith(("syscall", "wakeup")))
 
 
 def chart(raw, out):
@@ -423,17 +423,19 @@ def other_runs(results_dir, this_stamp):
         if idle:
             columns[3].append(idle)
         cells.append(meta.get("loadavg_start", "?"))
+        cells.append(meta.get("cpu", "?"))
         mark = " (this run)" if d == this_stamp else ""
         rows.append(f"| `{d}`{mark} | " + " | ".join(cells) + " |")
     if not rows:
         return ""
     medians = [f"{statistics.median(c):.2f}×" if c else "n/a" for c in columns[:3]]
     medians.append(f"{statistics.median(columns[3]):.2f}" if columns[3] else "n/a")
-    rows.append(f"| **median of these {len(rows)} runs** | " + " | ".join(medians) + " | |")
+    rows.append(f"| **median of these {len(rows)} runs** | " + " | ".join(medians) + " | | |")
     return "\n".join(["**Every kept full run** (sniproxy-java ×HAProxy; the builds differ by the levers above, "
-                      "the spread between runs is mostly noise)", "",
-                      "| run | keep-alive | new-conn | bulk | idle KiB/conn | load average at start |",
-                      "|---|---:|---:|---:|---:|---|"] + rows) + "\n"
+                      "the spread between runs is mostly noise; the machine is named because the VM under the bench "
+                      "changed between sessions)", "",
+                      "| run | keep-alive | new-conn | bulk | idle KiB/conn | load average at start | cpu |",
+                      "|---|---:|---:|---:|---:|---|---|"] + rows) + "\n"
 
 
 def main():
