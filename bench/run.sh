@@ -220,7 +220,7 @@ wait_listening() { # port seconds
   # What a syscall and a thread wake-up cost here (bench/lib/wakeup_cost.c): machines differ by 10x
   # in the cross-CPU wake-up, which every loopback workload pays.
   if command -v cc >/dev/null && cc -O2 -pthread -o "$RUN/wakeup_cost" "$LIB/wakeup_cost.c" 2>/dev/null; then
-    "$RUN/wakeup_cost" | sed 's/ /=/'
+    timeout 30 "$RUN/wakeup_cost" | sed 's/ /=/' || true
   fi
   start_cmd="bin/sniproxy --config FILE"
   [ -n "$LAUNCHER" ] || start_cmd="java -jar quarkus-run.jar --config FILE"
