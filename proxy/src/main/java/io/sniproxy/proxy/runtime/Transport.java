@@ -37,7 +37,17 @@ public record Transport(EventLoopGroup group, Class<? extends ServerChannel> ser
         ChannelFactory<? extends SocketChannel> backendSockets4,
         ChannelFactory<? extends DatagramChannel> backendDatagrams, boolean epoll) {
 
+    /**
+     * The class Netty answers a socket the OS refuses with (EMFILE): {@code AbstractBootstrap} loads it
+     * only then. Started as {@code java -jar quarkus-run.jar}, the fast-jar's class loader reopens a jar
+     * to load a class after start-up, and with no fd left its loader waited forever, on the event loop:
+     * both loops parked in {@code JarFileReference.asyncLoadAcquiredJarFile}, every socket they held
+     * kept (FdLimitIT, about one run in five). Loaded with the transport, before the first connection.
+     */
+    static final String FAILED_CHANNEL = "io.netty.bootstrap.FailedChannel";
+
     public static Transport of(EventLoopGroup group) {
+        loadSocketFailureClasses();
         if (isEpoll(group)) {
             // Constructors, not reflection: one backend socket per connection.
             return new Transport(group, EpollServerSocketChannel.class, EpollDatagramChannel.class,
@@ -58,6 +68,14 @@ public record Transport(EventLoopGroup group, Class<? extends ServerChannel> ser
     /** The factory for a TCP socket to {@code target}. */
     public ChannelFactory<? extends SocketChannel> backendSockets(InetSocketAddress target) {
         return target.getAddress() instanceof Inet4Address ? backendSockets4 : backendSockets;
+    }
+
+    static void loadSocketFailureClasses() {
+        try {
+            Class.forName(FAILED_CHANNEL, true, ChannelFactory.class.getClassLoader());
+        } catch (ClassNotFoundException renamed) {
+            // A Netty without it: TransportTest fails the build; nothing to load here.
+        }
     }
 
     private static boolean isEpoll(EventLoopGroup group) {

@@ -388,8 +388,18 @@ class FdLimitIT {
     }
 
     private void assertRecovered(ProxyProcess proxy, long baseline) throws Exception {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
-                .until(() -> proxy.openFds() <= baseline + 2);
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> proxy.openFds() <= baseline + 2);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            // A thread dump into the log: SIGQUIT needs no fd in the proxy, unlike jcmd's attach.
+            new ProcessBuilder("kill", "-QUIT", String.valueOf(proxy.pid())).start().waitFor();
+            Thread.sleep(1_000);
+            String log = proxy.log();
+            throw new AssertionError("fds not back at the baseline " + baseline + " within 60 s: " + proxy.openFds()
+                    + " open " + proxy.openFdKinds() + "; the proxy's log ends:\n"
+                    + log.substring(Math.max(0, log.length() - 60_000)), e);
+        }
         long fds = proxy.openFds();
         await().atMost(Duration.ofSeconds(20)).until(() -> proxy.readyStatus() == 200);
         served(proxy);

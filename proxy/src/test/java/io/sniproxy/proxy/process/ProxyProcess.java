@@ -140,6 +140,21 @@ final class ProxyProcess implements AutoCloseable {
         }
     }
 
+    /** What the open fds are, by kind ("socket", "pipe", "anon_inode:[eventpoll]", a file's path): for a failure's message. */
+    java.util.Map<String, Long> openFdKinds() throws IOException {
+        try (var fds = Files.list(Path.of("/proc", String.valueOf(process.pid()), "fd"))) {
+            return fds.map(fd -> {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    return target.replaceFirst(":\\[\\d+]$", "");
+                } catch (IOException gone) {
+                    return "(closed while listed)";
+                }
+            }).collect(java.util.stream.Collectors.groupingBy(k -> k, java.util.TreeMap::new,
+                    java.util.stream.Collectors.counting()));
+        }
+    }
+
     /** CPU time used so far (user + system), in seconds, from /proc/PID/stat (clock ticks of 1/100 s). */
     double cpuSeconds() throws IOException {
         String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
