@@ -185,13 +185,18 @@ class RealClusterEndToEndIT {
                 .get().getSpec().getReplicas() == 2
                 && client.configMaps().inNamespace(NS).withName("edge-config").get().getData().get("config.yaml")
                         .contains(green.address()));
+        // Reverted means the two extra pods are gone too, not only the Deployment's spec: until the
+        // ReplicaSet has deleted them they still run on the node.
+        await().atMost(Duration.ofSeconds(60)).until(() -> settledPods().size() == 2);
     }
 
     @Test
     @Order(5)
     void anFdLeakInOnePodIsFoundByTheWatchdogWithinTwoIntervals() throws Exception {
         await().atMost(Duration.ofSeconds(60)).until(() -> condition("FdHealthy").map(c -> Conditions.TRUE.equals(c.getStatus())).orElse(false));
-        String leaking = node.runningPods().get(0).split("/")[1];
+        // A pod the ReplicaSet is about to delete would take the leak with it: pick one that stays.
+        String leaking = await().atMost(Duration.ofSeconds(60)).until(RealClusterEndToEndIT::settledPods, p -> p.size() == 2)
+                .get(0).split("/")[1];
         long t0 = System.nanoTime();
         node.startLeaking(NS, leaking);
 
@@ -296,6 +301,18 @@ class RealClusterEndToEndIT {
 
     static java.util.Optional<Condition> condition(String type) {
         return Conditions.find(fleetStatus().conditions, type);
+    }
+
+    /**
+     * The pods running on the node when that is exactly the fleet's pods the API server keeps (none
+     * being deleted, none still to start); empty while the two disagree.
+     */
+    static List<String> settledPods() {
+        List<String> kept = client.pods().inNamespace(NS).withLabel("app.kubernetes.io/component", "proxy").list()
+                .getItems().stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                .map(p -> NS + "/" + p.getMetadata().getName()).sorted().toList();
+        List<String> running = node.runningPods();
+        return running.equals(kept) ? running : List.of();
     }
 
     static final AtomicInteger NEXT = new AtomicInteger();
