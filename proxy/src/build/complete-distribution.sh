@@ -12,7 +12,9 @@
 #   the fd budget;
 # - bin/sniproxy-training.jar, the AOT training run (plain JDK code, src/aot/java), which
 #   `bin/sniproxy train-aot` runs to write the AOT cache for the JDK at hand;
-# - sniproxy.aot (+ .jdk), that cache, trained here on the build's JDK when it is 25 or newer.
+# - sniproxy.aot (+ .jdk), that cache, trained here on the build's JDK when it is 25 or newer;
+# - sniproxy-classes.txt, the classes the training run loaded (any JDK), which the proxy loads
+#   before it starts when it runs as java -jar quarkus-run.jar (FastJarPreload says why).
 #
 #   complete-distribution.sh QUARKUS_APP_DIR REPOSITORY_BIN_DIR TRAINING_SOURCES train|skip
 set -euo pipefail
@@ -54,9 +56,9 @@ mkdir "$classes"
 "$JAVA_HOME/bin/javac" --release 21 -nowarn -d "$classes" $(find "$training" -name '*.java')
 "$JAVA_HOME/bin/jar" --create --file "$app/bin/sniproxy-training.jar" -C "$classes" .
 
-rm -f "$app/sniproxy.aot" "$app/sniproxy.aot.jdk"
+rm -f "$app/sniproxy.aot" "$app/sniproxy.aot.jdk" "$app/sniproxy-classes.txt"
 if [ "$aot" = skip ]; then
-  echo "sniproxy AOT training skipped (-Dsniproxy.aot=skip): the launcher starts without a cache"
+  echo "sniproxy AOT training skipped (-Dsniproxy.aot=skip): the launcher starts without a cache, java -jar without its class list"
   exit 0
 fi
 # A cache that could not be trained is not a broken build (the launcher runs without one), but it

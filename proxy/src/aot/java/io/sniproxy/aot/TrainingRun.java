@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -67,20 +68,29 @@ public final class TrainingRun {
         Path launcher = Path.of(args[0]);
         Path cache = Path.of(args[1]).toAbsolutePath();
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 8;
-        if (Runtime.version().feature() < 25) {
-            System.out.println("sniproxy AOT training: JDK " + Runtime.version() + " has no AOT cache with profiles (JDK 25+); none built");
-            return;
+        boolean aot = Runtime.version().feature() >= 25;
+        if (!aot) {
+            System.out.println("sniproxy AOT training: JDK " + Runtime.version() + " has no AOT cache with profiles (JDK 25+); "
+                    + "none built, the run only lists the classes it loads (" + CLASS_LIST + ")");
         }
         Files.deleteIfExists(cache);
         Files.deleteIfExists(jdkFile(cache));
-        System.exit(train(launcher, cache, seconds) ? 0 : 1);
+        Files.deleteIfExists(cache.resolveSibling(CLASS_LIST));
+        System.exit(train(launcher, cache, aot, seconds) ? 0 : 1);
     }
 
     private static Path jdkFile(Path cache) {
         return cache.resolveSibling(cache.getFileName() + ".jdk");
     }
 
-    private static boolean train(Path launcher, Path cache, int seconds) throws Exception {
+    /**
+     * Beside the cache: the application classes the run loaded, one binary name per line. Started as
+     * {@code java -jar quarkus-run.jar}, the proxy loads them all before it serves
+     * (io.sniproxy.proxy.app.FastJarPreload says why).
+     */
+    static final String CLASS_LIST = "sniproxy-classes.txt";
+
+    private static boolean train(Path launcher, Path cache, boolean aot, int seconds) throws Exception {
         Path dir = Files.createTempDirectory("sniproxy-aot");
         long started = System.nanoTime();
         try (Backend backend = Backend.start()) {
@@ -98,11 +108,17 @@ public final class TrainingRun {
                       - hostnames: [%s, "*.%s"]
                         backend: "127.0.0.1:%d"
                     timeouts: {drain: 2s, udpSession: 5s}
-                    """.formatted(tls, http, quic, NAME, NAME, backend.port()));
+                    limits: {maxConnections: %d}
+                    """.formatted(tls, http, quic, NAME, NAME, backend.port(), Traffic.CAP));
             Path log = dir.resolve("proxy.log");
-            ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "--config", config.toString(),
-                    "-Dquarkus.management.port=" + management, "-XX:AOTCacheOutput=" + cache)
-                    .redirectErrorStream(true).redirectOutput(log.toFile());
+            List<String> command = new ArrayList<>(List.of(launcher.toString(), "--config", config.toString(),
+                    "-Dquarkus.management.port=" + management,
+                    // %p: the JVM that assembles the cache inherits the option and would overwrite one file.
+                    "-Xlog:class+load=info:file=" + dir.resolve("classes.%p.log")));
+            if (aot) {
+                command.add("-XX:AOTCacheOutput=" + cache);
+            }
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
             pb.environment().put("SNIPROXY_AOT", "off");
             Process proxy = pb.start();
@@ -114,18 +130,26 @@ public final class TrainingRun {
                 long ready = System.nanoTime();
                 Traffic traffic = new Traffic(tls, http, quic);
                 traffic.run(Duration.ofSeconds(seconds));
+                traffic.overTheCap();
+                scrapeManagement(management);
                 proxy.destroy(); // SIGTERM: drain, exit; the JVM writes the cache on the way out
                 if (!proxy.waitFor(180, TimeUnit.SECONDS)) {
                     System.err.println("sniproxy AOT training: the proxy did not exit within 180 s");
                     return false;
+                }
+                int classes = writeClassList(dir, cache.resolveSibling(CLASS_LIST));
+                if (!aot) {
+                    System.out.printf("sniproxy AOT training: %d classes listed in %s; ready after %.1f s, %s%n",
+                            classes, cache.resolveSibling(CLASS_LIST), (ready - started) / 1e9, traffic.summary());
+                    return true;
                 }
                 if (!Files.isRegularFile(cache)) {
                     System.err.println("sniproxy AOT training: no cache written:\n" + Files.readString(log));
                     return false;
                 }
                 Files.writeString(jdkFile(cache), System.getProperty("java.runtime.version"));
-                System.out.printf("sniproxy AOT training: %s (%d MiB) for JDK %s; ready after %.1f s, %s, total %.1f s%n",
-                        cache, Files.size(cache) >> 20, System.getProperty("java.runtime.version"),
+                System.out.printf("sniproxy AOT training: %s (%d MiB) for JDK %s, %d classes listed; ready after %.1f s, %s, total %.1f s%n",
+                        cache, Files.size(cache) >> 20, System.getProperty("java.runtime.version"), classes,
                         (ready - started) / 1e9, traffic.summary(), (System.nanoTime() - started) / 1e9);
                 return true;
             } finally {
@@ -137,6 +161,42 @@ public final class TrainingRun {
                 for (Path p : files.sorted((a, b) -> b.compareTo(a)).toList()) {
                     Files.deleteIfExists(p);
                 }
+            }
+        }
+    }
+
+    /**
+     * The classes the JVM's class+load log shows read from the application's jar (the launcher's
+     * {@code sniproxy-classpath.jar}): not the JDK's, not hidden classes (lambdas, generated
+     * accessors), which no class loader can be asked for by name.
+     */
+    static int writeClassList(Path logDir, Path list) throws IOException {
+        TreeSet<String> names = new TreeSet<>();
+        try (var logs = Files.list(logDir)) {
+            for (Path log : logs.filter(p -> p.getFileName().toString().startsWith("classes.")).toList()) {
+                for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+                    int tag = line.indexOf("[class,load] ");
+                    int source = line.indexOf(" source: ");
+                    if (tag < 0 || source < 0 || !line.endsWith("sniproxy-classpath.jar")) {
+                        continue;
+                    }
+                    String name = line.substring(tag + "[class,load] ".length(), source);
+                    if (!name.contains("/")) {
+                        names.add(name);
+                    }
+                }
+            }
+        }
+        Files.write(list, names, StandardCharsets.UTF_8);
+        return names.size();
+    }
+
+    /** What a kubelet, Prometheus and the operator's watchdog ask while the proxy serves. */
+    private static void scrapeManagement(int management) throws IOException, InterruptedException {
+        try (HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+            for (String path : List.of("/q/metrics", "/q/health/live", "/q/health/ready", "/q/health/started", "/q/health")) {
+                http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + management + path))
+                        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding());
             }
         }
     }
@@ -298,6 +358,35 @@ public final class TrainingRun {
             }
             for (Thread t : threads) {
                 t.join();
+            }
+        }
+
+        /** {@code limits.maxConnections} of the training config: small, so that {@link #overTheCap} passes it. */
+        static final int CAP = 64;
+
+        /** Connections beyond the cap, held open at once: the refusal the acceptor answers with. */
+        void overTheCap() throws IOException {
+            List<Socket> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < CAP + 16; i++) {
+                    Socket s = new Socket(LOOPBACK, tls);
+                    held.add(s);
+                }
+                connections.addAndGet(held.size());
+                byte[] buf = new byte[512];
+                Socket last = held.get(held.size() - 1);
+                last.setSoTimeout(10_000);
+                try {
+                    while (last.getInputStream().read(buf) >= 0) {
+                        // the alert, then the close
+                    }
+                } catch (IOException reset) {
+                    // or a reset
+                }
+            } finally {
+                for (Socket s : held) {
+                    s.close();
+                }
             }
         }
 

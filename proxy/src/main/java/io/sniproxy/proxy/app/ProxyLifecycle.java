@@ -45,6 +45,10 @@ public class ProxyLifecycle {
     }
 
     void onStart(@Observes StartupEvent event) {
+        FastJarPreload.Outcome preload = FastJarPreload.outcome();
+        if (preload.fastJar()) {
+            LOG.log(preload.listFound() ? Logger.Level.INFO : Logger.Level.WARN, preload.describe());
+        }
         List<ListenerFactory> factories = new ArrayList<>();
         factories.add(new TcpListenerFactory());
         extraFactories.forEach(factories::add);

@@ -55,6 +55,8 @@ public final class ProxyMain {
             System.setProperty(EventLoops.PROPERTY,
                     String.valueOf(EventLoops.forCores(Runtime.getRuntime().availableProcessors())));
         }
+        // Before Quarkus starts, while the fast-jar's loader may still open jars freely.
+        FastJarPreload.run();
         Quarkus.run();
     }
 }

@@ -281,6 +281,42 @@ class PackagedProcessIT {
         }
     }
 
+    @Test
+    void startedAsJavaDashJarItLoadsTheTrainedPathsClassesBeforeServingSoNoneNeedsItsJarLater() throws Exception {
+        Path list = ProxyProcess.JAR.resolveSibling("sniproxy-classes.txt");
+        assertThat(list).as("the build's training run lists the classes it loaded").isRegularFile();
+        assertThat(Files.readAllLines(list)).hasSizeGreaterThan(1000)
+                .contains("io.sniproxy.proxy.tcp.ProxyConnection", "io.netty.bootstrap.FailedChannel");
+        int port = ProxyProcess.freePort();
+        Path file = dir.resolve("sniproxy.yaml");
+        Path classes = dir.resolve("class-load.log");
+        try (TlsEchoServer blue = new TlsEchoServer("blue")) {
+            Files.writeString(file, config(port, blue.address(), "5s"));
+            try (ProxyProcess proxy = ProxyProcess.start(file, "-Xlog:class+load=info:file=" + classes)) {
+                assertThat(proxy.log()).containsPattern("started from the fast-jar \\(java -jar quarkus-run.jar\\): "
+                        + "[0-9]{4,} classes of the paths the build's training run took loaded in [0-9]+ ms");
+                long atReady = Files.size(classes);
+                // What the training did (route, pipe, close; a refused name): read from no jar now.
+                assertThat(exchange(port, "a")).isEqualTo("blue:a");
+                try (SSLSocket refused = client(port)) {
+                    SSLParameters p = refused.getSSLParameters();
+                    p.setServerNames(List.of(new SNIHostName("unknown.example.com")));
+                    refused.setSSLParameters(p);
+                    assertThatThrownBy(refused::startHandshake).isInstanceOf(IOException.class);
+                }
+                assertThat(exchange(port, "b")).isEqualTo("blue:b");
+                String after;
+                try (var in = Files.newInputStream(classes)) {
+                    in.skipNBytes(atReady);
+                    after = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+                // The fast-jar's loader names each class's jar as its source: none may come from one.
+                assertThat(after.lines().filter(l -> l.contains(" source: ") && l.contains(".jar")).toList())
+                        .as("classes read from a jar after ready").isEmpty();
+            }
+        }
+    }
+
     private static String jcmd(long pid, String command) throws Exception {
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
                 String.valueOf(pid), command).redirectErrorStream(true).start();
