@@ -14,7 +14,7 @@ import io.sniproxy.proxy.metrics.FileDescriptors;
  * that moment: the fast-jar's class loader holds about 60 of them while Quarkus starts and closes
  * them once it has started (97 fds at "ready", 38 a moment later, with one listener). It would
  * open jars again as later traffic loads classes (22 after TLS, HTTP and QUIC connections before
- * {@link io.sniproxy.proxy.app.FastJarPreload} loaded the trained paths' classes first);
+ * the app package's FastJarPreload loaded the trained paths' classes first);
  * {@link #CLASS_LOADING} covers paths the training does not take, instead of whatever start-up
  * happened to hold. Started by the launcher, the classes come from the JVM's
  * class path (bin/sniproxy-classpath.jar, the fast-jar's jars merged into one), whose loader keeps
