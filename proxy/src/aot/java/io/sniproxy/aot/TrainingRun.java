@@ -346,7 +346,7 @@ public final class TrainingRun {
                     for (long i = 0; System.nanoTime() < end; i++) {
                         try {
                             if (kind == 2) {
-                                quicSession();
+                                quicSession(i);
                             } else {
                                 tcpRound(i);
                             }
@@ -404,6 +404,7 @@ public final class TrainingRun {
                 case 2 -> refused(tls, "\u0016\u0003\u0001garbage-that-is-no-hello".getBytes(StandardCharsets.ISO_8859_1));
                 case 3 -> exchange(http, "GET /bulk HTTP/1.1\r\nHost: " + NAME + "\r\n\r\n", 0);
                 case 4, 5, 6, 7, 8, 9 -> exchange(http, "GET / HTTP/1.1\r\nHost: " + NAME + "\r\n\r\n", 3);
+                case 10 -> exchangeSplit(tls, hellos[0]);
                 default -> exchange(tls, hellos[(int) (i % 2)], 3);
             }
         }
@@ -432,6 +433,28 @@ public final class TrainingRun {
             }
         }
 
+        /** The ClientHello in two segments, the second after a pause: the proxy buffers the first. */
+        private static void exchangeSplit(int port, byte[] hello) throws IOException {
+            try (Socket s = new Socket(LOOPBACK, port)) {
+                s.setSoTimeout(10_000);
+                s.setTcpNoDelay(true);
+                OutputStream out = s.getOutputStream();
+                out.write(hello, 0, 40);
+                out.flush();
+                try {
+                    Thread.sleep(2);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                out.write(hello, 40, hello.length - 40);
+                s.shutdownOutput();
+                byte[] buf = new byte[65536];
+                while (s.getInputStream().read(buf) >= 0) {
+                    // drain until the FIN passed on from the backend
+                }
+            }
+        }
+
         private static void refused(int port, byte[] hello) throws IOException {
             try (Socket s = new Socket(LOOPBACK, port)) {
                 s.setSoTimeout(10_000);
@@ -447,23 +470,46 @@ public final class TrainingRun {
             }
         }
 
-        /** A QUIC session: a real v1 Initial with the SNI, then 1-RTT-shaped datagrams echoed back. */
-        private void quicSession() throws IOException, GeneralSecurityException {
+        /**
+         * A QUIC session: a real v1 Initial with the SNI, then 1-RTT-shaped datagrams echoed back.
+         * Every fourth ClientHello comes in two Initials (as a browser's does once post-quantum key
+         * shares make it larger than one packet); every tenth session names no route, and its
+         * Initial is sent again, as a client retransmits one that got no answer.
+         */
+        private void quicSession(long i) throws IOException, GeneralSecurityException {
             try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(LOOPBACK, 0))) {
                 s.connect(new InetSocketAddress(LOOPBACK, quic));
                 s.setSoTimeout(2000);
                 byte[] dcid = new byte[8];
                 RANDOM.nextBytes(dcid);
-                s.send(new DatagramPacket(QuicInitial.build(dcid, hellos[0]), 1200));
+                byte[] hello = Arrays.copyOfRange(hellos[0], 5, hellos[0].length); // the handshake message
+                if (i % 10 == 3) {
+                    byte[] unknown = Arrays.copyOfRange(hellos[2], 5, hellos[2].length);
+                    byte[] initial = QuicInitial.build(dcid, 0, 0, unknown);
+                    s.send(new DatagramPacket(initial, initial.length));
+                    s.send(new DatagramPacket(initial, initial.length));
+                    return; // refused: nothing comes back
+                }
+                int expected = 1;
+                if (i % 4 == 1) {
+                    int half = hello.length / 2;
+                    s.send(new DatagramPacket(QuicInitial.build(dcid, 0, 0, Arrays.copyOf(hello, half)), 1200));
+                    s.send(new DatagramPacket(QuicInitial.build(dcid, 1, half, Arrays.copyOfRange(hello, half, hello.length)), 1200));
+                    expected = 2;
+                } else {
+                    s.send(new DatagramPacket(QuicInitial.build(dcid, 0, 0, hello), 1200));
+                }
                 byte[] buf = new byte[2048];
                 DatagramPacket in = new DatagramPacket(buf, buf.length);
                 try {
-                    s.receive(in);
+                    for (int n = 0; n < expected; n++) {
+                        s.receive(in);
+                    }
                     byte[] shortHeader = new byte[1200];
                     RANDOM.nextBytes(shortHeader);
                     shortHeader[0] = 0x40;
                     System.arraycopy(dcid, 0, shortHeader, 1, dcid.length);
-                    for (int i = 0; i < 50; i++) {
+                    for (int r = 0; r < 50; r++) {
                         s.send(new DatagramPacket(shortHeader, shortHeader.length));
                         s.receive(in);
                         datagrams.incrementAndGet();
@@ -498,21 +544,26 @@ public final class TrainingRun {
 
         private static final byte[] SALT_V1 = hex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a");
 
-        static byte[] build(byte[] dcid, byte[] tlsRecord) throws GeneralSecurityException {
+        /** Packet number {@code pn}, carrying {@code fragment} of the ClientHello at {@code offset}. */
+        static byte[] build(byte[] dcid, int pn, int offset, byte[] fragment) throws GeneralSecurityException {
             byte[] secret = expandLabel(extract(SALT_V1, dcid), "client in", 32);
             byte[] key = expandLabel(secret, "quic key", 16);
             byte[] iv = expandLabel(secret, "quic iv", 12);
             byte[] hp = expandLabel(secret, "quic hp", 16);
-            byte[] hello = Arrays.copyOfRange(tlsRecord, 5, tlsRecord.length); // the handshake message
             ByteBuffer header = ByteBuffer.allocate(64);
             header.put((byte) 0xc3).putInt(1).put((byte) dcid.length).put(dcid).put((byte) 0).put((byte) 0);
             int payloadLength = 1200 - (header.position() + 2 + 4) - 16;
-            header.putShort((short) (0x4000 | (4 + payloadLength + 16))).putInt(0);
+            header.putShort((short) (0x4000 | (4 + payloadLength + 16))).putInt(pn);
             byte[] h = Arrays.copyOf(header.array(), header.position());
             ByteBuffer frames = ByteBuffer.allocate(payloadLength); // zero bytes left over are PADDING
-            frames.put((byte) 0x06).put((byte) 0).putShort((short) (0x4000 | hello.length)).put(hello);
+            frames.put((byte) 0x06).putShort((short) (0x4000 | offset)).putShort((short) (0x4000 | fragment.length))
+                    .put(fragment);
+            byte[] nonce = iv.clone();
+            for (int b = 0; b < 4; b++) {
+                nonce[nonce.length - 1 - b] ^= (byte) (pn >>> (8 * b));
+            }
             Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
-            gcm.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, iv)); // pn 0
+            gcm.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, nonce));
             gcm.updateAAD(h);
             byte[] sealed = gcm.doFinal(frames.array());
             byte[] packet = new byte[h.length + sealed.length];

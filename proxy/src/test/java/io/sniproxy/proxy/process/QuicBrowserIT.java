@@ -80,6 +80,7 @@ class QuicBrowserIT {
                     """.formatted(quicPort, caddy.port, UDP_SESSION_MILLIS));
             try (ProxyProcess proxy = ProxyProcess.start(config)) {
                 long baselineFds = openFds(proxy.pid());
+                var baselineKinds = proxy.openFdKinds();
 
                 List<Long> loadMillis = new ArrayList<>();
                 long lastExit = 0;
@@ -116,8 +117,13 @@ class QuicBrowserIT {
                         .as("nothing of the refused client reached the backend").isEqualTo(upstreamBefore);
                 assertThat(caddy.accessLog()).noneMatch(l -> l.contains("unknown.example.com"));
 
-                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
-                        .until(() -> openFds(proxy.pid()) <= baselineFds);
+                try {
+                    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                            .until(() -> openFds(proxy.pid()) <= baselineFds);
+                } catch (org.awaitility.core.ConditionTimeoutException e) {
+                    throw new AssertionError("fds not back at the baseline: " + baselineKinds + " at ready, "
+                            + proxy.openFdKinds() + " now", e);
+                }
                 System.out.printf("QuicBrowserIT: %d loads over HTTP/3 in %s ms; refused load %d ms, "
                         + "%.0f retransmissions dropped; fds %d -> %d%n", LOADS, loadMillis, refused.millis(),
                         after.value("sniproxy_udp_drops_total", "reason=\"refused_retransmit\""), baselineFds,
