@@ -99,7 +99,9 @@ public final class TrainingRun {
             int quic = freeUdpPort();
             int management = freePort();
             Path config = dir.resolve("training.yaml");
-            Files.writeString(config, """
+            // A backend by host name too (the resolver's path: most routes name a Service), and the
+            // cap low enough for Traffic.overTheCap to pass.
+            String yaml = """
                     listeners:
                       - {name: tls, address: "127.0.0.1:%d", protocol: tls}
                       - {name: http, address: "127.0.0.1:%d", protocol: http}
@@ -107,9 +109,12 @@ public final class TrainingRun {
                     routes:
                       - hostnames: [%s, "*.%s"]
                         backend: "127.0.0.1:%d"
+                      - hostnames: [%s]
+                        backend: "localhost:%d"
                     timeouts: {drain: 2s, udpSession: 5s}
                     limits: {maxConnections: %d}
-                    """.formatted(tls, http, quic, NAME, NAME, backend.port(), Traffic.CAP));
+                    """.formatted(tls, http, quic, NAME, NAME, backend.port(), Traffic.BY_NAME, backend.port(), Traffic.CAP);
+            Files.writeString(config, yaml);
             Path log = dir.resolve("proxy.log");
             List<String> command = new ArrayList<>(List.of(launcher.toString(), "--config", config.toString(),
                     "-Dquarkus.management.port=" + management,
@@ -129,7 +134,10 @@ public final class TrainingRun {
                 }
                 long ready = System.nanoTime();
                 Traffic traffic = new Traffic(tls, http, quic);
-                traffic.run(Duration.ofSeconds(seconds));
+                traffic.run(Duration.ofSeconds(seconds / 2));
+                // A changed file is reloaded while traffic flows (the watcher polls it; SIGHUP takes the same path).
+                Files.writeString(config, yaml.replace("timeouts: {drain: 2s,", "timeouts: {drain: 3s,"));
+                traffic.run(Duration.ofSeconds(seconds - seconds / 2));
                 traffic.overTheCap();
                 scrapeManagement(management);
                 proxy.destroy(); // SIGTERM: drain, exit; the JVM writes the cache on the way out
@@ -361,6 +369,9 @@ public final class TrainingRun {
             }
         }
 
+        /** The route whose backend is a host name. */
+        static final String BY_NAME = "by-name." + "train.invalid";
+
         /** {@code limits.maxConnections} of the training config: small, so that {@link #overTheCap} passes it. */
         static final int CAP = 64;
 
@@ -405,6 +416,7 @@ public final class TrainingRun {
                 case 3 -> exchange(http, "GET /bulk HTTP/1.1\r\nHost: " + NAME + "\r\n\r\n", 0);
                 case 4, 5, 6, 7, 8, 9 -> exchange(http, "GET / HTTP/1.1\r\nHost: " + NAME + "\r\n\r\n", 3);
                 case 10 -> exchangeSplit(tls, hellos[0]);
+                case 11 -> exchange(http, "GET / HTTP/1.1\r\nHost: " + BY_NAME + "\r\n\r\n", 1);
                 default -> exchange(tls, hellos[(int) (i % 2)], 3);
             }
         }
