@@ -97,6 +97,7 @@ public final class TrainingRun {
             int tls = freePort();
             int http = freePort();
             int quic = freeUdpPort();
+            int lb = freePort();
             int management = freePort();
             Path config = dir.resolve("training.yaml");
             // A backend by host name too (the resolver's path: most routes name a Service), and the
@@ -106,14 +107,21 @@ public final class TrainingRun {
                       - {name: tls, address: "127.0.0.1:%d", protocol: tls}
                       - {name: http, address: "127.0.0.1:%d", protocol: http}
                       - {name: quic, address: "127.0.0.1:%d", protocol: quic}
+                      - {name: lb, address: "127.0.0.1:%d", protocol: tls, acceptProxyProtocol: any, trustedProxies: [127.0.0.1]}
                     routes:
                       - hostnames: [%s, "*.%s"]
                         backend: "127.0.0.1:%d"
                       - hostnames: [%s]
                         backend: "localhost:%d"
+                      - hostnames: [%s]
+                        backends: ["127.0.0.1:%d", "localhost:%d"]
+                        balance: leastconn
+                        healthCheck: {interval: 1s}
+                        proxyProtocol: v2
                     timeouts: {drain: 2s, udpSession: 5s}
                     limits: {maxConnections: %d}
-                    """.formatted(tls, http, quic, NAME, NAME, backend.port(), Traffic.BY_NAME, backend.port(), Traffic.CAP);
+                    """.formatted(tls, http, quic, lb, NAME, NAME, backend.port(), Traffic.BY_NAME, backend.port(),
+                    Traffic.BALANCED, backend.port(), backend.port(), Traffic.CAP);
             Files.writeString(config, yaml);
             Path log = dir.resolve("proxy.log");
             List<String> command = new ArrayList<>(List.of(launcher.toString(), "--config", config.toString(),
@@ -133,7 +141,7 @@ public final class TrainingRun {
                     return false;
                 }
                 long ready = System.nanoTime();
-                Traffic traffic = new Traffic(tls, http, quic);
+                Traffic traffic = new Traffic(tls, http, quic, lb);
                 traffic.run(Duration.ofSeconds(seconds / 2));
                 // A changed file is reloaded while traffic flows (the watcher polls it; SIGHUP takes the same path).
                 Files.writeString(config, yaml.replace("timeouts: {drain: 2s,", "timeouts: {drain: 3s,"));
@@ -332,17 +340,19 @@ public final class TrainingRun {
         private final int tls;
         private final int http;
         private final int quic;
+        private final int lb;
         private final byte[][] hellos;
         private final AtomicLong connections = new AtomicLong();
         private final AtomicLong datagrams = new AtomicLong();
         private final AtomicLong failures = new AtomicLong();
 
-        Traffic(int tls, int http, int quic) throws Exception {
+        Traffic(int tls, int http, int quic, int lb) throws Exception {
             this.tls = tls;
             this.http = http;
             this.quic = quic;
+            this.lb = lb;
             this.hellos = new byte[][] {clientHello(NAME, "TLSv1.3", "h2"), clientHello("a." + NAME, "TLSv1.2", null),
-                clientHello("unknown.invalid", "TLSv1.3", null)};
+                clientHello("unknown.invalid", "TLSv1.3", null), clientHello(BALANCED, "TLSv1.3", null)};
         }
 
         void run(Duration length) throws InterruptedException {
@@ -371,6 +381,18 @@ public final class TrainingRun {
 
         /** The route whose backend is a host name. */
         static final String BY_NAME = "by-name." + "train.invalid";
+        /** The route with two backends, balanced and health-checked, that sends a PROXY v2 header on. */
+        static final String BALANCED = "balanced." + "train.invalid";
+        /** What a balancer in front puts before the client's bytes, in text (v1) and binary (v2) form. */
+        static final byte[] PROXY_V1 = "PROXY TCP4 192.0.2.10 127.0.0.1 40000 443\r\n".getBytes(StandardCharsets.US_ASCII);
+        static final byte[] PROXY_V2 = concat(new byte[] {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
+            0x21, 0x11, 0x00, 0x0c}, new byte[] {(byte) 192, 0, 2, 11, 127, 0, 0, 1, (byte) 0x9c, 0x41, 0x01, (byte) 0xbb});
+
+        static byte[] concat(byte[] a, byte[] b) {
+            byte[] out = Arrays.copyOf(a, a.length + b.length);
+            System.arraycopy(b, 0, out, a.length, b.length);
+            return out;
+        }
 
         /** {@code limits.maxConnections} of the training config: small, so that {@link #overTheCap} passes it. */
         static final int CAP = 64;
@@ -417,6 +439,8 @@ public final class TrainingRun {
                 case 4, 5, 6, 7, 8, 9 -> exchange(http, "GET / HTTP/1.1\r\nHost: " + NAME + "\r\n\r\n", 3);
                 case 10 -> exchangeSplit(tls, hellos[0]);
                 case 11 -> exchange(http, "GET / HTTP/1.1\r\nHost: " + BY_NAME + "\r\n\r\n", 1);
+                case 12 -> exchange(lb, concat(PROXY_V1, hellos[3]), 2);
+                case 13 -> exchange(lb, concat(PROXY_V2, hellos[3]), 2);
                 default -> exchange(tls, hellos[(int) (i % 2)], 3);
             }
         }
