@@ -380,9 +380,9 @@ public final class TrainingRun {
         }
 
         /** The route whose backend is a host name. */
-        static final String BY_NAME = "by-name." + "train.invalid";
+        static final String BY_NAME = "by-name.train.invalid";
         /** The route with two backends, balanced and health-checked, that sends a PROXY v2 header on. */
-        static final String BALANCED = "balanced." + "train.invalid";
+        static final String BALANCED = "balanced.train.invalid";
         /** What a balancer in front puts before the client's bytes, in text (v1) and binary (v2) form. */
         static final byte[] PROXY_V1 = "PROXY TCP4 192.0.2.10 127.0.0.1 40000 443\r\n".getBytes(StandardCharsets.US_ASCII);
         static final byte[] PROXY_V2 = concat(new byte[] {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
@@ -437,7 +437,7 @@ public final class TrainingRun {
                 case 2 -> refused(tls, "\u0016\u0003\u0001garbage-that-is-no-hello".getBytes(StandardCharsets.ISO_8859_1));
                 case 3 -> exchange(http, "GET /bulk HTTP/1.1\r\nHost: " + NAME + "\r\n\r\n", 0);
                 case 4, 5, 6, 7, 8, 9 -> exchange(http, "GET / HTTP/1.1\r\nHost: " + NAME + "\r\n\r\n", 3);
-                case 10 -> exchangeSplit(tls, hellos[0]);
+                case 10 -> exchange(tls, hellos[0], 40, 0);
                 case 11 -> exchange(http, "GET / HTTP/1.1\r\nHost: " + BY_NAME + "\r\n\r\n", 1);
                 case 12 -> exchange(lb, concat(PROXY_V1, hellos[3]), 2);
                 case 13 -> exchange(lb, concat(PROXY_V2, hellos[3]), 2);
@@ -449,13 +449,29 @@ public final class TrainingRun {
             exchange(port, request.getBytes(StandardCharsets.US_ASCII), roundTrips);
         }
 
-        /** Sends the hello, then echoes a few chunks, half-closes and reads until the backend's FIN. */
         private static void exchange(int port, byte[] hello, int roundTrips) throws IOException {
+            exchange(port, hello, hello.length, roundTrips);
+        }
+
+        /**
+         * Sends the hello (its first {@code firstSegment} bytes alone, the rest after a pause: the
+         * proxy buffers a partial hello), then a few chunks, half-closes and reads until the backend's FIN.
+         */
+        private static void exchange(int port, byte[] hello, int firstSegment, int roundTrips) throws IOException {
             try (Socket s = new Socket(LOOPBACK, port)) {
                 s.setSoTimeout(10_000);
+                s.setTcpNoDelay(firstSegment < hello.length); // the first segment leaves alone
                 OutputStream out = s.getOutputStream();
                 InputStream in = s.getInputStream();
-                out.write(hello);
+                out.write(hello, 0, firstSegment);
+                if (firstSegment < hello.length) {
+                    try {
+                        Thread.sleep(2);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    out.write(hello, firstSegment, hello.length - firstSegment);
+                }
                 byte[] chunk = new byte[512];
                 RANDOM.nextBytes(chunk);
                 for (int i = 0; i < roundTrips; i++) {
@@ -464,28 +480,6 @@ public final class TrainingRun {
                 s.shutdownOutput();
                 byte[] buf = new byte[65536];
                 while (in.read(buf) >= 0) {
-                    // drain until the FIN passed on from the backend
-                }
-            }
-        }
-
-        /** The ClientHello in two segments, the second after a pause: the proxy buffers the first. */
-        private static void exchangeSplit(int port, byte[] hello) throws IOException {
-            try (Socket s = new Socket(LOOPBACK, port)) {
-                s.setSoTimeout(10_000);
-                s.setTcpNoDelay(true);
-                OutputStream out = s.getOutputStream();
-                out.write(hello, 0, 40);
-                out.flush();
-                try {
-                    Thread.sleep(2);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                out.write(hello, 40, hello.length - 40);
-                s.shutdownOutput();
-                byte[] buf = new byte[65536];
-                while (s.getInputStream().read(buf) >= 0) {
                     // drain until the FIN passed on from the backend
                 }
             }

@@ -216,11 +216,11 @@ class FdLimitIT {
     @Test
     void whenTheLimitDropsUnderTheRunningProxyEverySocketTheOsRefusesIsACountedOutcomeAndItRecoversTwice()
             throws Exception {
-        Path classLoads = dir.resolve("class-load.log");
+        ClassLoadLog classLoads = new ClassLoadLog(dir.resolve("class-load.log"));
         try (ProxyProcess proxy = ProxyProcess.start(config, "-Dsniproxy.reload.poll-millis=3600000",
-                "-Xlog:class+load=info:file=" + classLoads)) {
+                classLoads.option())) {
             long baseline = warmUpAndMeasureBaseline(proxy);
-            long loadsAtBaseline = Files.size(classLoads);
+            long loadsAtBaseline = classLoads.mark();
             int capBefore = (int) proxy.metric("sniproxy_connections_limit");
             assertThat(capBefore).isGreaterThan(TLS_CLIENTS + HTTP_CLIENTS); // the cap does not protect it now
             prlimit(proxy.pid(), NOFILE);
@@ -255,7 +255,7 @@ class FdLimitIT {
             // Out of fds, a class the fast-jar's loader must read from a jar can hang it for good
             // (FastJarPreload): the paths that ran at EMFILE must have found theirs loaded. Without
             // the build's class list these rounds read Refusals and Netty's RecyclableArrayList then.
-            assertThat(classesFromJarsSince(classLoads, loadsAtBaseline))
+            assertThat(classLoads.readFromJarsSince(loadsAtBaseline))
                     .as("classes read from a jar while the process was out of fds").isEmpty();
             // Hundreds of accept errors, a few lines: at most one per listener per 10 s (the count in each).
             long acceptLines = proxy.log().lines().filter(l -> l.contains("accept failed")).count();
@@ -266,17 +266,6 @@ class FdLimitIT {
             proxy.signal("HUP");
             await().atMost(Duration.ofSeconds(20)).until(() -> proxy.metric("sniproxy_connections_limit") < NOFILE / 2);
             assertThat(proxy.log()).contains("RLIMIT_NOFILE " + NOFILE);
-        }
-    }
-
-    /** Classes the JVM's class+load log shows read from a jar after {@code offset} bytes of it. */
-    private static List<String> classesFromJarsSince(Path log, long offset) throws IOException {
-        try (var in = Files.newInputStream(log)) {
-            in.skipNBytes(offset);
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
-                    .filter(l -> l.contains(" source: ") && l.contains(".jar"))
-                    .map(l -> l.substring(l.indexOf("] ", l.indexOf("[class,load]")) + 2))
-                    .toList();
         }
     }
 
